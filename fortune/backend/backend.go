@@ -1,0 +1,168 @@
+// Package backend chooses the compute backend that runs every FORTUNE graph and says which one
+// it chose.
+//
+// The order is:
+//
+//  1. an explicit configuration (a command-line flag), e.g. "go", "xla:cpu", "xla:cuda" or
+//     "xla:/path/to/pjrt_plugin.so";
+//  2. the environment variable $GOMLX_BACKEND;
+//  3. XLA when a PJRT plugin is installed (go-xla's standard folders, $PJRT_PLUGIN_LIBRARY_PATH,
+//     or a CUDA plugin shipped with a Python JAX install): CUDA first, then CPU;
+//  4. the pure-Go backend ("go"), which needs nothing installed.
+//
+// Nothing is ever downloaded: go-xla's automatic plugin installation is switched off.
+package backend
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/go-xla/compute/xla"
+	"github.com/gomlx/go-xla/pjrt"
+)
+
+// Info describes the backend in use; it is recorded in every log and result file.
+type Info struct {
+	// Name is the backend's short name: "go" or "xla".
+	Name string `json:"name"`
+	// Config is the configuration the backend was created with, e.g. "xla:/opt/.../xla_cuda_plugin.so".
+	Config string `json:"config"`
+	// Device describes the device(s), as the backend reports them.
+	Device string `json:"device"`
+	// Reason says why this backend was chosen.
+	Reason string `json:"reason"`
+}
+
+// String returns a one-line description, e.g. "go (no PJRT plugin found): Go backend …".
+func (i Info) String() string {
+	return fmt.Sprintf("%s [%s] (%s)", i.Config, i.Device, i.Reason)
+}
+
+// IsGo reports whether the pure-Go backend runs the graphs.
+func (i Info) IsGo() bool { return i.Name == gobackend.BackendName }
+
+// jaxPluginGlobs are where a Python JAX install keeps its CUDA PJRT plugin.
+var jaxPluginGlobs = []string{
+	"/opt/*/.venv/lib/python3*/site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so",
+	"/opt/*/lib/python3*/site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so",
+	"/usr/local/lib/python3*/dist-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so",
+	"/usr/lib/python3*/dist-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so",
+	"$HOME/.local/lib/python3*/site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so",
+	"$VIRTUAL_ENV/lib/python3*/site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so",
+}
+
+func init() {
+	// Never download a plugin: choose among what is installed.
+	xla.EnableAutoInstall(false)
+}
+
+// FindJAXCUDAPlugin returns the path of a CUDA PJRT plugin shipped with a Python JAX install, or "".
+func FindJAXCUDAPlugin() string {
+	var found []string
+	for _, g := range jaxPluginGlobs {
+		matches, _ := filepath.Glob(os.ExpandEnv(g))
+		found = append(found, matches...)
+	}
+	sort.Strings(found)
+	if len(found) == 0 {
+		return ""
+	}
+	return found[len(found)-1] // The highest version sorts last (xla_cuda12 < xla_cuda13).
+}
+
+// installedPlugins lists the PJRT plugins go-xla can find without downloading, by name.
+func installedPlugins() map[string]string {
+	return pjrt.AvailablePlugins()
+}
+
+// resolve turns a user configuration into a concrete one, looking up "xla:cuda" in JAX installs.
+func resolve(config string) (string, error) {
+	name, plugin, _ := strings.Cut(config, ":")
+	switch name {
+	case gobackend.BackendName:
+		return gobackend.BackendName, nil
+	case xla.BackendName:
+	default:
+		return "", fmt.Errorf("unknown backend %q in configuration %q: use \"go\", \"xla:cpu\", \"xla:cuda\" or \"xla:/path/to/plugin.so\"", name, config)
+	}
+	pluginName, _, _ := strings.Cut(plugin, ",")
+	if pluginName == "" || filepath.IsAbs(pluginName) {
+		if pluginName != "" {
+			if _, err := os.Stat(pluginName); err != nil {
+				return "", fmt.Errorf("PJRT plugin %q: %w", pluginName, err)
+			}
+		}
+		return config, nil
+	}
+	if _, ok := installedPlugins()[pluginName]; ok {
+		return config, nil
+	}
+	if pluginName == "cuda" {
+		if p := FindJAXCUDAPlugin(); p != "" {
+			return xla.BackendName + ":" + p + strings.TrimPrefix(plugin, pluginName), nil
+		}
+	}
+	return "", fmt.Errorf("PJRT plugin %q not installed (searched go-xla's folders, $PJRT_PLUGIN_LIBRARY_PATH and Python JAX installs); use \"go\" or an absolute plugin path", pluginName)
+}
+
+// auto picks a configuration when none was given.
+func auto() (config, reason string) {
+	plugins := installedPlugins()
+	if _, ok := plugins["cuda"]; ok {
+		return "xla:cuda", "PJRT CUDA plugin installed"
+	}
+	if p := FindJAXCUDAPlugin(); p != "" {
+		return "xla:" + p, "PJRT CUDA plugin found in a Python JAX install"
+	}
+	if _, ok := plugins["cpu"]; ok {
+		return "xla:cpu", "PJRT CPU plugin installed"
+	}
+	return gobackend.BackendName, "no PJRT plugin found"
+}
+
+// New creates the backend for config ("" chooses automatically, see the package documentation).
+func New(config string) (compute.Backend, Info, error) {
+	reason := "requested"
+	if config == "" {
+		if env, ok := os.LookupEnv(compute.ConfigEnvVar); ok && env != "" {
+			config, reason = env, "$"+compute.ConfigEnvVar
+		} else {
+			config, reason = auto()
+		}
+	}
+	resolved, err := resolve(config)
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("backend: %w", err)
+	}
+	b, err := newBackend(resolved)
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("backend %q: %w", resolved, err)
+	}
+	info := Info{Name: b.Name(), Config: resolved, Device: b.Description(), Reason: reason}
+	return b, info, nil
+}
+
+// newBackend creates the backend, turning a panic of the underlying library into an error.
+func newBackend(config string) (b compute.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return compute.NewWithConfig(config)
+}
+
+// Must is New for programs and notebooks that cannot go on without a backend: it panics with
+// a clear message on failure.
+func Must(config string) (compute.Backend, Info) {
+	b, info, err := New(config)
+	if err != nil {
+		panic(err)
+	}
+	return b, info
+}

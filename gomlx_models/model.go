@@ -1,0 +1,144 @@
+// Package models holds the networks of the FORTUNE paper (VGG-11-BN, ResNet-18, Inception-v3 for
+// CIFAR-10; AlexNet for Fashion-MNIST) and a small LeNet-5 for demos, written as GoMLX graphs.
+//
+// A network is a pure function of its parameters: [Model.Forward] takes one graph node per
+// PyTorch state-dict entry (same names, same shapes, same layouts: convolution weights are
+// (O, I, kh, kw), linear weights (O, I)), so weights move between PyTorch and GoMLX without a
+// per-model table, and the fault-injection campaign can replace any weight by its faulty,
+// dequantized version inside the same compiled graph.
+package models
+
+import (
+	"fmt"
+	"sort"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
+)
+
+// ParamKind classifies a state-dict entry.
+type ParamKind int
+
+const (
+	// ConvWeight is a convolution kernel, shape (O, I, kh, kw).
+	ConvWeight ParamKind = iota
+	// LinearWeight is a fully connected weight, shape (O, I).
+	LinearWeight
+	// Bias is a convolution or linear bias, shape (O).
+	Bias
+	// BNWeight, BNBias, BNMean and BNVar are a batch-norm layer's affine parameters and running
+	// statistics, shape (C).
+	BNWeight
+	BNBias
+	BNMean
+	BNVar
+	// BNCount is PyTorch's num_batches_tracked (a scalar int64); it is kept for round trips only.
+	BNCount
+)
+
+// String returns the kind's name.
+func (k ParamKind) String() string {
+	switch k {
+	case ConvWeight:
+		return "conv-weight"
+	case LinearWeight:
+		return "linear-weight"
+	case Bias:
+		return "bias"
+	case BNWeight:
+		return "bn-weight"
+	case BNBias:
+		return "bn-bias"
+	case BNMean:
+		return "bn-running-mean"
+	case BNVar:
+		return "bn-running-var"
+	case BNCount:
+		return "bn-num-batches-tracked"
+	}
+	return fmt.Sprintf("ParamKind(%d)", int(k))
+}
+
+// IsWeight reports whether the entry is a convolution or linear weight (what FORTUNE quantizes).
+func (k ParamKind) IsWeight() bool { return k == ConvWeight || k == LinearWeight }
+
+// ParamSpec describes one state-dict entry.
+type ParamSpec struct {
+	// Name is the PyTorch state-dict key, e.g. "features.0.weight" or "layer1.0.bn1.running_var".
+	Name string
+	// Shape is the PyTorch shape.
+	Shape []int
+	// Kind says what the entry is.
+	Kind ParamKind
+}
+
+// Size returns the number of elements.
+func (p ParamSpec) Size() int {
+	n := 1
+	for _, d := range p.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Mode selects how [Model.Forward] behaves.
+type Mode struct {
+	// Training uses batch statistics in batch norm and active dropout.
+	Training bool
+	// LegacyDropout keeps dropout active at evaluation where the authors' code did (AlexNet's
+	// functional dropout, SPEC §1.3). It needs RNG, which [Model.Forward] takes from RNG.
+	LegacyDropout bool
+	// RNG is the random state for dropout (graph.RNGStateFromSeedForGraph); nil when no dropout
+	// is active.
+	RNG *Node
+	// UseNativeConv forces GoMLX's native convolution; otherwise the implementation picks
+	// patches+MatMul on the pure-Go backend and the native op on XLA.
+	UseNativeConv bool
+}
+
+// Model is one network.
+type Model interface {
+	// Name is the registry name: "vgg11", "resnet18", "inception_v3", "alexnet", "lenet5".
+	Name() string
+	// Dataset is the dataset it is built for: "cifar10" or "fashion-mnist".
+	Dataset() string
+	// InputShape is (C, H, W) of one input image, after preprocessing.
+	InputShape() [3]int
+	// NumClasses is the number of logits.
+	NumClasses() int
+	// Params lists every state-dict entry in PyTorch's order.
+	Params() []ParamSpec
+	// Injectable lists the names of the weights that faults are injected into and that FORTUNE
+	// protects: every conv/linear weight (legacy=false), or the authors' layer_list (legacy=true;
+	// SPEC §1.5: ResNet-18 without its three downsample convs; Inception's 8-bit list has two
+	// duplicates, which are returned twice).
+	Injectable(legacy bool) []string
+	// Forward builds the network on a batch x of shape (B, C, H, W) float32 and returns the
+	// logits (B, NumClasses). params holds one node per Params() entry, keyed by name.
+	// In training mode it also returns the updated batch-norm running statistics, keyed by name
+	// (nil in inference mode).
+	Forward(params map[string]*Node, x *Node, mode Mode) (logits *Node, newStats map[string]*Node)
+}
+
+var registry = map[string]func() Model{}
+
+// Register adds a model constructor to the registry; models call it from init.
+func Register(name string, newModel func() Model) { registry[name] = newModel }
+
+// New returns the named model or an error listing the known ones.
+func New(name string) (Model, error) {
+	f, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown model %q (known: %v)", name, Names())
+	}
+	return f(), nil
+}
+
+// Names lists the registered models, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
