@@ -143,7 +143,8 @@ func New(config string) (compute.Backend, Info, error) {
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("backend %q: %w", resolved, err)
 	}
-	info := Info{Name: b.Name(), Config: resolved, Device: b.Description(), Reason: reason}
+	name, _, _ := strings.Cut(resolved, ":")
+	info := Info{Name: name, Config: resolved, Device: b.Description(), Reason: reason}
 	return b, info, nil
 }
 

@@ -1,0 +1,371 @@
+// Package inject flips bits of stored weight words inside a GoMLX graph (SPEC §4).
+//
+// The memory is one flat uint8 vector holding the words of every injectable layer, in layer
+// order; each word exposes its low W bits to faults, so the memory has n = N·W bits. A trial's
+// faults are drawn inside the graph from a seed input with a counter-based generator
+// (SplitMix64), so one compiled graph serves every trial, and the same seed gives the same
+// faults on every backend and in the plain-Go reference.
+//
+// Placements:
+//   - Distinct (default): F = ⌊BER·n⌋ different bit positions, uniform over all n bits (so a
+//     layer receives faults in proportion to its size).
+//   - WithReplacement: F independent uniform draws; a bit hit twice flips back.
+//   - Legacy: the authors' placement: for each of F faults a layer uniformly among the layers,
+//     then a word uniformly in that layer, then a bit uniformly in [0, W); with replacement.
+//   - Bernoulli: every bit flips independently with probability BER.
+//
+// For the signed 8-bit baseline the authors modelled a bit-7 fault as a negation (−q, with
+// −127 → 0); SignNegate reproduces it, SignXOR (default) flips the bit.
+package inject
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified.
+)
+
+// Placement says where a trial's faults land.
+type Placement int
+
+const (
+	// Distinct places ⌊BER·n⌋ faults on distinct bits, uniformly over all stored bits.
+	Distinct Placement = iota
+	// WithReplacement draws ⌊BER·n⌋ bit positions independently; double hits cancel.
+	WithReplacement
+	// Legacy is the authors' layer-uniform placement, with replacement.
+	Legacy
+	// Bernoulli flips each stored bit independently with probability BER.
+	Bernoulli
+)
+
+// String returns the placement's name as used on the command line.
+func (p Placement) String() string {
+	switch p {
+	case Distinct:
+		return "distinct"
+	case WithReplacement:
+		return "replacement"
+	case Legacy:
+		return "legacy"
+	case Bernoulli:
+		return "bernoulli"
+	}
+	return fmt.Sprintf("Placement(%d)", int(p))
+}
+
+// ParsePlacement reads a placement name.
+func ParsePlacement(s string) (Placement, error) {
+	for _, p := range []Placement{Distinct, WithReplacement, Legacy, Bernoulli} {
+		if p.String() == s {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("inject: unknown placement %q (want distinct, replacement, legacy or bernoulli)", s)
+}
+
+// SignFault is how a fault on bit 7 of a signed 8-bit word acts.
+type SignFault int
+
+const (
+	// SignXOR flips bit 7 of the two's-complement byte.
+	SignXOR SignFault = iota
+	// SignNegate negates the int8 value as the authors' code did (−127 → 0, 0 stays 0).
+	SignNegate
+)
+
+// Plan describes the memory a graph injects into and how.
+type Plan struct {
+	// LayerWords is the number of words of each layer, in memory order.
+	LayerWords []int
+	// StoredBits is W, the bits per word exposed to faults (1…8).
+	StoredBits int
+	// Placement chooses where faults land.
+	Placement Placement
+	// Sign chooses the bit-7 fault model; SignNegate needs StoredBits = 8.
+	Sign SignFault
+	// Capacity is the number of candidate draws the graph makes per trial, K: at least the
+	// largest F the plan is used with (Distinct needs a margin for repeated draws; see
+	// CapacityFor). Unused by Bernoulli.
+	Capacity int
+}
+
+// Words returns N, the number of words.
+func (p Plan) Words() int {
+	n := 0
+	for _, w := range p.LayerWords {
+		n += w
+	}
+	return n
+}
+
+// Bits returns n = N·W, the number of stored bits exposed to faults.
+func (p Plan) Bits() int64 { return int64(p.Words()) * int64(p.StoredBits) }
+
+// Validate reports an impossible plan.
+func (p Plan) Validate() error {
+	if p.StoredBits < 1 || p.StoredBits > 8 {
+		return fmt.Errorf("inject: stored bits %d out of range [1, 8]", p.StoredBits)
+	}
+	if len(p.LayerWords) == 0 || p.Words() == 0 {
+		return fmt.Errorf("inject: empty memory")
+	}
+	for i, w := range p.LayerWords {
+		if w <= 0 {
+			return fmt.Errorf("inject: layer %d has %d words", i, w)
+		}
+	}
+	if p.Words() >= math.MaxInt32 {
+		return fmt.Errorf("inject: %d words exceed the int32 index range", p.Words())
+	}
+	if p.Sign == SignNegate && p.StoredBits != 8 {
+		return fmt.Errorf("inject: sign negation needs 8-bit signed words, have %d stored bits", p.StoredBits)
+	}
+	if p.Placement != Bernoulli && (p.Capacity < 1 || p.Capacity >= 1<<24) {
+		return fmt.Errorf("inject: capacity %d out of range [1, 2^24)", p.Capacity)
+	}
+	return nil
+}
+
+// Count returns F = ⌊BER·n⌋, the faults of one trial for the counted placements, after
+// checking that BER is in (0, 1].
+func Count(ber float64, bits int64) (int, error) {
+	if !(ber > 0 && ber <= 1) {
+		return 0, fmt.Errorf("inject: bit error rate %g out of range (0, 1]", ber)
+	}
+	return int(ber * float64(bits)), nil
+}
+
+// CapacityFor returns a candidate count K for f faults among n bits: f itself for placements
+// with replacement, and for Distinct enough extra draws that fewer than f distinct positions
+// among K has probability below about 1e-12 (a shortfall is reported, never hidden).
+func CapacityFor(p Placement, f int, n int64) int {
+	if p != Distinct {
+		return max(f, 1)
+	}
+	k := float64(f)
+	for range 50 { // Fixed point: expected repeats among k draws ≈ k²/(2n) (at most k).
+		dup := math.Min(k*k/(2*float64(n)), k)
+		next := float64(f) + dup + 8*math.Sqrt(dup) + 32
+		if math.Abs(next-k) < 1 {
+			break
+		}
+		k = next
+	}
+	return int(math.Ceil(k))
+}
+
+// Stats indexes the statistics vector Inject returns.
+const (
+	// StatSites is the number of distinct bit positions hit (after cancellations for placements
+	// with replacement: positions hit an odd number of times, plus negated sign bits).
+	StatSites = iota
+	// StatShortfall is how many of the F faults could not be placed (capacity too small); a
+	// campaign treats a non-zero value as an error.
+	StatShortfall
+	numStats
+)
+
+// Inject returns the memory words after one trial's faults, and a statistics vector (int32,
+// indexed by StatSites, StatShortfall). words is the flat uint8 memory (N), seed a uint64
+// scalar, ber a float64 scalar.
+func Inject(words, seed, ber *Node, p Plan) (faulty, stats *Node) {
+	if err := p.Validate(); err != nil {
+		panic(err)
+	}
+	if words.Rank() != 1 || words.Shape().Dimensions[0] != p.Words() || words.DType() != dtypes.Uint8 {
+		panic(fmt.Errorf("inject: words must be uint8[%d], got %s", p.Words(), words.Shape()))
+	}
+	if p.Placement == Bernoulli {
+		return bernoulli(words, seed, ber, p)
+	}
+	s := sitesOf(seed, ber, p)
+	return s.apply(words, p)
+}
+
+// sites is a list of K candidate fault sites: a bit position, its hit count and a validity mask.
+type sites struct {
+	pos, count *Node // uint64[K], int32[K]
+	valid      *Node // bool[K]
+	shortfall  *Node // int32 scalar
+}
+
+// splitMix64 is the i-th value of the stream with the given seed (uint64 nodes).
+func splitMix64(seed, i *Node) *Node {
+	g := seed.Graph()
+	c := func(v uint64) *Node { return u64(g, v) }
+	shr := func(x *Node, k uint64) *Node { return BitwiseShiftRightLogical(x, c(k)) }
+	z := Add(seed, Mul(Add(i, c(1)), c(0x9E3779B97F4A7C15)))
+	z = Mul(BitwiseXor(z, shr(z, 30)), c(0xBF58476D1CE4E5B9))
+	z = Mul(BitwiseXor(z, shr(z, 27)), c(0x94D049BB133111EB))
+	return BitwiseXor(z, shr(z, 31))
+}
+
+// streamSeed derives independent stream k of a trial seed (reference.StreamSeed).
+func streamSeed(seed *Node, k uint64) *Node {
+	g := seed.Graph()
+	s := BitwiseXor(seed, u64(g, k*0xD1B54A32D192ED03))
+	return splitMix64(s, ScalarZero(g, dtypes.Uint64))
+}
+
+// faultCount computes F = ⌊BER·n⌋ in the graph, as int64 (exactly Count's arithmetic).
+func faultCount(ber *Node, n int64) *Node {
+	return ConvertDType(Floor(MulScalar(ber, float64(n))), dtypes.Int64)
+}
+
+func sitesOf(seed, ber *Node, p Plan) sites {
+	g := seed.Graph()
+	k := p.Capacity
+	n := uint64(p.Bits())
+	f := faultCount(ber, int64(n))
+	iota64 := Iota(g, shapes.Make(dtypes.Uint64, k), 0)
+	var draws *Node // uint64[K], positions in [0, n)
+	if p.Placement == Legacy {
+		draws = legacyDraws(seed, iota64, p)
+	} else {
+		draws = Rem(splitMix64(streamSeed(seed, 0), iota64), u64(g, n))
+	}
+	kN := u64(g, uint64(k))
+	nN := u64(g, n)
+	withReplacement := p.Placement != Distinct
+	if withReplacement { // Only the first F draws are faults; the rest become sentinels (= n).
+		active := LessThan(ConvertDType(iota64, dtypes.Int64), f)
+		draws = Where(active, draws, nN)
+	}
+	// Sort the draws by (position, draw index).
+	sorted := Sort(Add(Mul(draws, kN), iota64), 0, true)
+	ps, is := Div(sorted, kN), Rem(sorted, kN)
+	prev := Concatenate([]*Node{Reshape(AddScalar(nN, 1), 1), Slice(ps, AxisRange(0, k-1))}, 0)
+	runStart := NotEqual(ps, prev)
+	first := LogicalAnd(runStart, LessThan(ps, nN))
+	kInt := Scalar(g, dtypes.Int64, k)
+	iotaI := Iota(g, shapes.Make(dtypes.Int64, k), 0)
+	if !withReplacement {
+		// The draw indices of first occurrences, in draw order: the first F are the faults.
+		order := Sort(Where(first, ConvertDType(is, dtypes.Int64), kInt), 0, true)
+		valid := LogicalAnd(LessThan(iotaI, f), LessThan(order, kInt))
+		pos := Gather(draws, ExpandAxes(MinScalar(order, float64(k-1)), -1))
+		placed := ConvertDType(ReduceAllSum(ConvertDType(valid, dtypes.Int64)), dtypes.Int64)
+		return sites{pos: pos, count: OnesLike(ConvertDType(pos, dtypes.Int32)), valid: valid,
+			shortfall: ConvertDType(Sub(f, placed), dtypes.Int32)}
+	}
+	// Runs of equal positions: their starts in sorted order, and their lengths.
+	// Sentinel draws (= n) form the last run, which ends the last real one.
+	starts := Sort(Where(runStart, iotaI, kInt), 0, true)
+	next := Concatenate([]*Node{Slice(starts, AxisRange(1, k)), Reshape(kInt, 1)}, 0)
+	valid := LessThan(starts, kInt)
+	pos := Gather(ps, ExpandAxes(MinScalar(starts, float64(k-1)), -1))
+	valid = LogicalAnd(valid, LessThan(pos, nN))
+	short := MaxScalar(Sub(f, kInt), 0)
+	return sites{pos: pos, count: ConvertDType(Sub(next, starts), dtypes.Int32), valid: valid,
+		shortfall: ConvertDType(short, dtypes.Int32)}
+}
+
+// legacyDraws draws layer, word and bit as the authors' injector did and returns global bit
+// positions.
+func legacyDraws(seed, iota64 *Node, p Plan) *Node {
+	g := seed.Graph()
+	layers := len(p.LayerWords)
+	sizes := make([]uint64, layers)
+	offsets := make([]uint64, layers)
+	var off uint64
+	for i, w := range p.LayerWords {
+		sizes[i], offsets[i] = uint64(w), off
+		off += uint64(w)
+	}
+	l := Rem(splitMix64(streamSeed(seed, 1), iota64), u64(g, uint64(layers)))
+	li := ExpandAxes(ConvertDType(l, dtypes.Int32), -1)
+	size := Gather(Const(g, sizes), li)
+	offset := Gather(Const(g, offsets), li)
+	idx := Rem(splitMix64(streamSeed(seed, 2), iota64), size)
+	bit := Rem(splitMix64(streamSeed(seed, 3), iota64), u64(g, uint64(p.StoredBits)))
+	return Add(Mul(Add(offset, idx), u64(g, uint64(p.StoredBits))), bit)
+}
+
+// bitValues is the uint8 table 1, 2, 4, …, 128 (gathered instead of shifting uint8s, whose
+// shifts disagreed between backends on one probe).
+func bitValues(g *Graph) *Node {
+	return Const(g, []uint8{1, 2, 4, 8, 16, 32, 64, 128})
+}
+
+func (s sites) apply(words *Node, p Plan) (faulty, stats *Node) {
+	g := words.Graph()
+	w := u64(g, uint64(p.StoredBits))
+	word := ConvertDType(Div(s.pos, w), dtypes.Int32)
+	bit := ConvertDType(Rem(s.pos, w), dtypes.Int32)
+	word = Where(s.valid, word, ZerosLike(word)) // Invalid sites point at word 0 with no effect.
+	bit = Where(s.valid, bit, ZerosLike(bit))
+	value := Gather(bitValues(g), ExpandAxes(bit, -1))
+	odd := Equal(BitwiseAnd(s.count, OnesLike(s.count)), OnesLike(s.count))
+	xor := LogicalAnd(s.valid, odd)
+	var sign *Node
+	if p.Sign == SignNegate {
+		sign = LogicalAnd(s.valid, Equal(bit, Scalar(g, dtypes.Int32, 7)))
+		xor = LogicalAnd(xor, LogicalNot(sign))
+	}
+	zero8 := ZerosLike(value)
+	idx := ExpandAxes(word, -1)
+	mask := ScatterSum(Zeros(g, shapes.Make(dtypes.Uint8, p.Words())), idx, Where(xor, value, zero8), false, false)
+	faulty = BitwiseXor(words, mask)
+	hits := ConvertDType(xor, dtypes.Int32)
+	if sign != nil {
+		count := Where(sign, s.count, ZerosLike(s.count))
+		negs := ScatterSum(Zeros(g, shapes.Make(dtypes.Int32, p.Words())), idx, count, false, false)
+		faulty = negateLegacy(faulty, negs)
+		hits = Add(hits, ConvertDType(sign, dtypes.Int32))
+	}
+	stats = Stack([]*Node{ReduceAllSum(hits), s.shortfall}, 0)
+	return faulty, stats
+}
+
+// negateLegacy applies the authors' bit-7 fault c times to int8 values stored as bytes:
+// f(q) = −q except f(−127) = 0. Closed form: c = 0 → q; c = 1 → f(q); c ≥ 2 → 0 for q = ±127,
+// else q or −q by the parity of c (−128 stays −128).
+func negateLegacy(words, c *Node) *Node {
+	g := words.Graph()
+	q := ConvertDType(Bitcast(words, dtypes.Int8), dtypes.Int32)
+	neg := Neg(q)
+	neg = Where(Equal(neg, Scalar(g, dtypes.Int32, 128)), Scalar(g, dtypes.Int32, -128), neg)
+	is := func(v int) *Node { return Equal(q, Scalar(g, dtypes.Int32, v)) }
+	once := Where(is(-127), ZerosLike(q), neg)
+	odd := Equal(BitwiseAnd(c, OnesLike(c)), OnesLike(c))
+	many := Where(LogicalOr(is(127), is(-127)), ZerosLike(q), Where(odd, neg, q))
+	one := Equal(c, OnesLike(c))
+	zero := Equal(c, ZerosLike(c))
+	r := Where(zero, q, Where(one, once, many))
+	return Bitcast(ConvertDType(r, dtypes.Int8), dtypes.Uint8)
+}
+
+// bernoulli flips each of the N·W bits with probability ber: bit b of word j flips when
+// SplitMix64(stream 4, j·W+b)·2^−64 < ber, computed on the top 53 bits (exact in float64).
+func bernoulli(words, seed, ber *Node, p Plan) (faulty, stats *Node) {
+	g := words.Graph()
+	n := p.Words()
+	stream := streamSeed(seed, 4)
+	j := Iota(g, shapes.Make(dtypes.Uint64, n), 0)
+	w := u64(g, uint64(p.StoredBits))
+	mask := Zeros(g, shapes.Make(dtypes.Uint8, n))
+	hits := Zeros(g, shapes.Make(dtypes.Int32, n))
+	var sign *Node
+	for b := range p.StoredBits {
+		u := splitMix64(stream, Add(Mul(j, w), u64(g, uint64(b))))
+		x := MulScalar(ConvertDType(BitwiseShiftRightLogical(u, u64(g, 11)), dtypes.Float64), math.Ldexp(1, -53))
+		flip := LessThan(x, ber)
+		hits = Add(hits, ConvertDType(flip, dtypes.Int32))
+		if p.Sign == SignNegate && b == 7 {
+			sign = flip
+			continue
+		}
+		mask = BitwiseOr(mask, Where(flip, Scalar(g, dtypes.Uint8, 1<<b), ZerosLike(mask)))
+	}
+	faulty = BitwiseXor(words, mask)
+	if sign != nil {
+		faulty = negateLegacy(faulty, ConvertDType(sign, dtypes.Int32))
+	}
+	return faulty, Stack([]*Node{ReduceAllSum(hits), ScalarZero(g, dtypes.Int32)}, 0)
+}
+
+// u64 is an exact uint64 constant (graph.Scalar goes through float64 and loses low bits).
+func u64(g *Graph, v uint64) *Node { return Const(g, v) }

@@ -1,0 +1,193 @@
+package inject
+
+import (
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/fortune-go/fortune/fortune/internal/backendtest"
+	"github.com/fortune-go/fortune/fortune/internal/reference"
+)
+
+// run executes Inject once.
+func run(t *testing.T, b compute.Backend, words []uint8, p Plan, seed uint64, ber float64) ([]uint8, []int32) {
+	t.Helper()
+	exec, err := NewExec(b, func(w, s, r *Node) (*Node, *Node) { return Inject(w, s, r, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Call(tensors.FromValue(words), tensors.FromScalar(seed), tensors.FromScalar(ber))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.MustCopyFlatData[uint8](out[0]), tensors.MustCopyFlatData[int32](out[1])
+}
+
+func randomWords(r *rand.Rand, n, w int) []uint8 {
+	x := make([]uint8, n)
+	for i := range x {
+		x[i] = uint8(r.IntN(1 << w))
+	}
+	return x
+}
+
+// refInject is the plain-Go reference of one trial.
+func refInject(words []uint8, p Plan, seed uint64, ber float64) ([]uint8, []reference.Site) {
+	out := slices.Clone(words)
+	n := uint64(p.Bits())
+	f, _ := Count(ber, p.Bits())
+	var sites []reference.Site
+	switch p.Placement {
+	case Distinct:
+		sites, _ = reference.DrawDistinct(seed, n, f, p.Capacity)
+	case WithReplacement:
+		sites = reference.DrawWithReplacement(seed, n, f)
+	case Legacy:
+		sites = reference.DrawLegacy(seed, p.LayerWords, p.StoredBits, f)
+	case Bernoulli:
+		sites = reference.DrawBernoulli(seed, p.Words(), p.StoredBits, ber)
+	}
+	reference.Apply(out, sites, p.StoredBits, p.Sign == SignNegate)
+	return out, sites
+}
+
+// TestInjectMatchesReference: for every placement, sign model, several seeds and BERs (some
+// high enough for many repeated draws), the graph's faulty words equal the reference's.
+func TestInjectMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	layers := []int{7, 300, 1000, 45}
+	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
+		for _, pl := range []Placement{Distinct, WithReplacement, Legacy, Bernoulli} {
+			for _, sign := range []SignFault{SignXOR, SignNegate} {
+				for _, w := range []int{5, 8} {
+					if sign == SignNegate && w != 8 {
+						continue
+					}
+					p := Plan{LayerWords: layers, StoredBits: w, Placement: pl, Sign: sign}
+					words := randomWords(r, p.Words(), w)
+					for _, ber := range []float64{1e-3, 0.05, 0.3} {
+						f, _ := Count(ber, p.Bits())
+						p.Capacity = CapacityFor(pl, f, p.Bits())
+						for seed := range uint64(3) {
+							got, stats := run(t, b, words, p, seed*7919+1, ber)
+							want, _ := refInject(words, p, seed*7919+1, ber)
+							if !slices.Equal(got, want) {
+								t.Fatalf("%s sign=%d W=%d BER=%g seed=%d: graph and reference differ", pl, sign, w, ber, seed)
+							}
+							if stats[StatShortfall] != 0 {
+								t.Fatalf("%s BER=%g: shortfall %d", pl, ber, stats[StatShortfall])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestDistinctFlipsExactlyF: Distinct changes exactly F bits, all below W, and the same seed
+// gives the same faults while another seed gives others.
+func TestDistinctFlipsExactlyF(t *testing.T) {
+	b := backendtest.Go(t)
+	r := rand.New(rand.NewPCG(5, 6))
+	p := Plan{LayerWords: []int{1000, 3000}, StoredBits: 6, Placement: Distinct}
+	words := randomWords(r, p.Words(), 6)
+	for _, ber := range []float64{1e-3, 1e-2, 0.2} {
+		f, _ := Count(ber, p.Bits())
+		p.Capacity = CapacityFor(Distinct, f, p.Bits())
+		got, stats := run(t, b, words, p, 42, ber)
+		flipped := 0
+		for i := range words {
+			d := words[i] ^ got[i]
+			if d>>6 != 0 {
+				t.Fatalf("word %d: bits above W flipped: %#b", i, d)
+			}
+			flipped += bits.OnesCount8(d)
+		}
+		if flipped != f || int(stats[StatSites]) != f {
+			t.Errorf("BER %g: %d bits flipped (stats %d), want F = %d", ber, flipped, stats[StatSites], f)
+		}
+		again, _ := run(t, b, words, p, 42, ber)
+		other, _ := run(t, b, words, p, 43, ber)
+		if !slices.Equal(got, again) {
+			t.Errorf("BER %g: same seed gave different faults", ber)
+		}
+		if slices.Equal(got, other) {
+			t.Errorf("BER %g: different seeds gave the same faults", ber)
+		}
+	}
+}
+
+// TestShortfallReported: a capacity too small for F distinct positions is reported.
+func TestShortfallReported(t *testing.T) {
+	b := backendtest.Go(t)
+	p := Plan{LayerWords: []int{100}, StoredBits: 8, Placement: Distinct, Capacity: 100}
+	_, stats := run(t, b, make([]uint8, 100), p, 1, 0.5) // F = 400 > K.
+	if stats[StatShortfall] <= 0 {
+		t.Errorf("shortfall not reported: %v", stats)
+	}
+}
+
+// TestDistinctUniform: over many trials each layer receives faults in proportion to its size
+// (corrected placement) or equally (legacy placement), within 5 standard errors.
+func TestDistinctUniform(t *testing.T) {
+	b := backendtest.Go(t)
+	layers := []int{10, 990}
+	for _, pl := range []Placement{Distinct, Legacy} {
+		p := Plan{LayerWords: layers, StoredBits: 8, Placement: pl}
+		const ber = 0.01
+		f, _ := Count(ber, p.Bits())
+		p.Capacity = CapacityFor(pl, f, p.Bits())
+		exec, err := NewExec(b, func(w, s, r *Node) *Node {
+			faulty, _ := Inject(w, s, r, p)
+			return ReduceAllSum(ConvertDType(NotEqual(Slice(faulty, AxisRange(0, 10)), Slice(w, AxisRange(0, 10))), dtypes.Int32))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		zeros := tensors.FromShape(shapes.Make(dtypes.Uint8, p.Words()))
+		hits := 0
+		const trials = 200
+		for s := range uint64(trials) {
+			out := exec.MustCall(zeros, tensors.FromScalar(s), tensors.FromScalar(ber))
+			hits += int(tensors.ToScalar[int32](out[0]))
+		}
+		mean := float64(hits) / trials
+		want := float64(f) * 10 / 1000 // Words of layer 0 hit, size-weighted: ≈ F·1%.
+		if pl == Legacy {
+			// F/2 faults with replacement on the 80 bits of layer 0: a bit flips when hit an
+			// odd number of times, a word changes when any of its 8 bits flips.
+			flip := (1 - pow(1-2.0/80, float64(f)/2)) / 2
+			want = 10 * (1 - pow(1-flip, 8))
+		}
+		if d := mean - want; d*d > 25*want/trials*4 {
+			t.Errorf("%s: layer 0 words hit per trial %.2f, want ≈ %.2f", pl, mean, want)
+		}
+	}
+}
+
+func pow(x, y float64) float64 {
+	r := 1.0
+	for range int(y) {
+		r *= x
+	}
+	return r
+}
+
+func TestCountValidates(t *testing.T) {
+	for _, bad := range []float64{0, -1e-5, 1.5} {
+		if _, err := Count(bad, 100); err == nil {
+			t.Errorf("BER %g accepted", bad)
+		}
+	}
+	if f, _ := Count(3e-4, 225064448); f != 67519 {
+		t.Errorf("VGG 8-bit F at 3e-4 = %d, want 67519 (SPEC §4)", f)
+	}
+}

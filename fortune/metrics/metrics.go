@@ -1,0 +1,258 @@
+// Package metrics computes the figures of merit of the FORTUNE paper: memory
+// utilization, the failure metric P_drop (Eq. 6, BER-matched, and the legacy
+// variant that Table II actually contains) and the reliability–area–performance
+// product RAP (Eq. 7). See SPEC §5.
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// DefaultC is c = (T/t)·P_single back-solved from the paper's Table II (SPEC §5).
+const DefaultC = 1.33e-15
+
+// LegacyBER is the bit-error rate whose accuracy drop Table II uses for every
+// BER column of P_drop.
+const LegacyBER = 3e-4
+
+// Variant identifies how a weight is stored: Width data bits, optionally with
+// the MSB stored three times (FORTUNE protection, "P-w").
+type Variant struct {
+	// Width is the data bit width w (2…8).
+	Width int
+	// Protected marks the FORTUNE P-w storage (w+2 stored bits).
+	Protected bool
+}
+
+// StoredBits returns the bits per weight counted as memory: w+2 for P-w, w
+// otherwise (SPEC §3).
+func (v Variant) StoredBits() int {
+	if v.Protected {
+		return v.Width + 2
+	}
+	return v.Width
+}
+
+// String returns "8-bit" for the unprotected 8-bit baseline, "P-w" for a
+// protected width and "U-w" for an unprotected width below 8.
+func (v Variant) String() string {
+	switch {
+	case v.Protected:
+		return fmt.Sprintf("P-%d", v.Width)
+	case v.Width == 8:
+		return "8-bit"
+	default:
+		return fmt.Sprintf("U-%d", v.Width)
+	}
+}
+
+// Validate checks that the width is in [2, 8] and that a protected word fits
+// the int8 storage (w+2 ≤ 7).
+func (v Variant) Validate() error {
+	if v.Width < 2 || v.Width > 8 {
+		return fmt.Errorf("variant %s: width %d outside [2, 8]", v, v.Width)
+	}
+	if v.Protected && v.Width+2 > 7 {
+		return fmt.Errorf("variant %s: protected word of %d bits does not fit int8 storage", v, v.Width+2)
+	}
+	return nil
+}
+
+// ParseVariant parses "8-bit", "P-5", "P-5-bit" (the paper's spelling), "U-5",
+// and "w-bit" (unprotected, as in Table I). Case and surrounding space are
+// ignored.
+func ParseVariant(s string) (Variant, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "-BIT")
+	t = strings.TrimSuffix(t, "BIT")
+	var v Variant
+	switch {
+	case strings.HasPrefix(t, "P-"), strings.HasPrefix(t, "P"):
+		v.Protected = true
+		t = strings.TrimPrefix(strings.TrimPrefix(t, "P"), "-")
+	case strings.HasPrefix(t, "U-"), strings.HasPrefix(t, "U"):
+		t = strings.TrimPrefix(strings.TrimPrefix(t, "U"), "-")
+	}
+	w, err := strconv.Atoi(t)
+	if err != nil {
+		return Variant{}, fmt.Errorf("parse variant %q: %w", s, err)
+	}
+	v.Width = w
+	if err := v.Validate(); err != nil {
+		return Variant{}, fmt.Errorf("parse variant %q: %w", s, err)
+	}
+	return v, nil
+}
+
+// MemoryBits returns the memory utilization as the paper counts it:
+// weights × stored bits per weight.
+func MemoryBits(weights int64, storedBits int) (int64, error) {
+	if weights < 0 {
+		return 0, fmt.Errorf("memory bits: negative weight count %d", weights)
+	}
+	if storedBits < 1 || storedBits > 64 {
+		return 0, fmt.Errorf("memory bits: stored bits %d outside [1, 64]", storedBits)
+	}
+	if weights > math.MaxInt64/int64(storedBits) {
+		return 0, fmt.Errorf("memory bits: %d × %d overflows", weights, storedBits)
+	}
+	return weights * int64(storedBits), nil
+}
+
+// HeldBytes returns the bytes our simulation really holds: one byte per
+// weight plus one float32 per given per-channel scale and zero point.
+func HeldBytes(weights int64, scales, zeroPoints int) (int64, error) {
+	if weights < 0 || scales < 0 || zeroPoints < 0 {
+		return 0, fmt.Errorf("held bytes: negative count (weights %d, scales %d, zero points %d)", weights, scales, zeroPoints)
+	}
+	return weights + 4*int64(scales) + 4*int64(zeroPoints), nil
+}
+
+// PDropModel holds the constant c = (T/t)·P_single of Eq. (6). If C is
+// non-zero it is used directly; otherwise, if any of T, TestInterval, PSingle
+// is set, all three must be positive and c = T/TestInterval·PSingle; if
+// nothing is set, c = DefaultC.
+type PDropModel struct {
+	// C is the direct coefficient (T/t)·P_single.
+	C float64
+	// T is the device lifetime (any time unit, same as TestInterval).
+	T float64
+	// TestInterval is t, the interval between tests.
+	TestInterval float64
+	// PSingle is the single-bit-flip probability.
+	PSingle float64
+}
+
+// Coefficient returns c as described on PDropModel.
+func (m PDropModel) Coefficient() (float64, error) {
+	if m.C != 0 {
+		if !(m.C > 0) || math.IsInf(m.C, 0) {
+			return 0, fmt.Errorf("p_drop coefficient: C = %v must be positive and finite", m.C)
+		}
+		return m.C, nil
+	}
+	if m.T == 0 && m.TestInterval == 0 && m.PSingle == 0 {
+		return DefaultC, nil
+	}
+	if !(m.T > 0 && m.TestInterval > 0 && m.PSingle > 0) {
+		return 0, fmt.Errorf("p_drop coefficient: T = %v, t = %v, P_single = %v must all be positive", m.T, m.TestInterval, m.PSingle)
+	}
+	return m.T / m.TestInterval * m.PSingle, nil
+}
+
+// Eq6 returns P_drop = c · M² · BER · acc_drop for memory M (bits), bit-error
+// rate ber and accuracy drop accDrop (pp) measured at that BER.
+func (m PDropModel) Eq6(memBits, ber, accDrop float64) (float64, error) {
+	c, err := m.Coefficient()
+	if err != nil {
+		return 0, fmt.Errorf("p_drop: %w", err)
+	}
+	if !(memBits >= 0) || math.IsInf(memBits, 0) {
+		return 0, fmt.Errorf("p_drop: memory %v must be non-negative and finite", memBits)
+	}
+	if !(ber >= 0 && ber <= 1) {
+		return 0, fmt.Errorf("p_drop: BER %v outside [0, 1]", ber)
+	}
+	if math.IsNaN(accDrop) || math.IsInf(accDrop, 0) {
+		return 0, fmt.Errorf("p_drop: accuracy drop %v is not finite", accDrop)
+	}
+	return c * memBits * memBits * ber * accDrop, nil
+}
+
+// Legacy returns the P_drop that Table II contains: Eq. (6) evaluated with the
+// accuracy drop at BER 3e-4 (accDrop3e4) whatever ber is.
+func (m PDropModel) Legacy(memBits, ber, accDrop3e4 float64) (float64, error) {
+	p, err := m.Eq6(memBits, ber, accDrop3e4)
+	if err != nil {
+		return 0, fmt.Errorf("legacy %w", err)
+	}
+	return p, nil
+}
+
+// PDropMode selects which accuracy drop feeds P_drop.
+type PDropMode int
+
+const (
+	// BERMatched uses the accuracy drop measured at each BER (Eq. 6 as written).
+	BERMatched PDropMode = iota
+	// LegacyTable uses the accuracy drop at BER 3e-4 for every BER (Table II).
+	LegacyTable
+)
+
+// String names the mode.
+func (p PDropMode) String() string {
+	switch p {
+	case BERMatched:
+		return "eq6"
+	case LegacyTable:
+		return "legacy"
+	}
+	return fmt.Sprintf("PDropMode(%d)", int(p))
+}
+
+// Row returns P_drop for every BER in bers given the accuracy drops measured
+// at those BERs (same order). In LegacyTable mode bers must contain 3e-4.
+func (m PDropModel) Row(memBits float64, bers, accDrops []float64, mode PDropMode) ([]float64, error) {
+	if len(bers) != len(accDrops) {
+		return nil, fmt.Errorf("p_drop row: %d BERs but %d accuracy drops", len(bers), len(accDrops))
+	}
+	ref := math.NaN()
+	if mode == LegacyTable {
+		for i, b := range bers {
+			if math.Abs(b-LegacyBER) <= 1e-12 {
+				ref = accDrops[i]
+			}
+		}
+		if math.IsNaN(ref) {
+			return nil, fmt.Errorf("p_drop row: legacy mode needs BER %g among %v", LegacyBER, bers)
+		}
+	} else if mode != BERMatched {
+		return nil, fmt.Errorf("p_drop row: unknown mode %v", mode)
+	}
+	out := make([]float64, len(bers))
+	for i, b := range bers {
+		d := accDrops[i]
+		if mode == LegacyTable {
+			d = ref
+		}
+		p, err := m.Eq6(memBits, b, d)
+		if err != nil {
+			return nil, fmt.Errorf("p_drop row, BER %g: %w", b, err)
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// Ratio returns variant/baseline, the memory (M_variant/M_8bit) or time
+// (time_variant/time_8bit) overhead factor of RAP.
+func Ratio(variant, baseline float64) (float64, error) {
+	if !(baseline > 0) || math.IsInf(baseline, 0) {
+		return 0, fmt.Errorf("ratio: baseline %v must be positive and finite", baseline)
+	}
+	if !(variant >= 0) || math.IsInf(variant, 0) {
+		return 0, fmt.Errorf("ratio: value %v must be non-negative and finite", variant)
+	}
+	return variant / baseline, nil
+}
+
+// RAP returns Eq. (7): acc_drop × mem_ratio × time_ratio with
+// mem_ratio = memVariant/mem8bit and time_ratio = timeVariant/time8bit
+// (times in any common unit, e.g. Table II's "Execution Time %").
+func RAP(accDrop, memVariant, mem8bit, timeVariant, time8bit float64) (float64, error) {
+	if math.IsNaN(accDrop) || math.IsInf(accDrop, 0) {
+		return 0, fmt.Errorf("rap: accuracy drop %v is not finite", accDrop)
+	}
+	mr, err := Ratio(memVariant, mem8bit)
+	if err != nil {
+		return 0, fmt.Errorf("rap memory %w", err)
+	}
+	tr, err := Ratio(timeVariant, time8bit)
+	if err != nil {
+		return 0, fmt.Errorf("rap time %w", err)
+	}
+	return accDrop * mr * tr, nil
+}

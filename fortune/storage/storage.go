@@ -1,0 +1,151 @@
+// Package storage defines how quantized codes are laid out in memory words and how a word is
+// read back after faults: the protection schemes of FORTUNE (SPEC §3) behind one interface.
+//
+// A word is one uint8 per weight; only its low StoredBits() bits count as memory and can be hit
+// by faults. Encode and Decode are graph functions, so the decode (e.g. the majority vote of
+// P-w) runs inside the same compiled graph as fault injection and inference.
+package storage
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified.
+
+	"github.com/fortune-go/fortune/fortune/quant"
+)
+
+// Scheme is a storage format for quantized codes.
+type Scheme interface {
+	// Name is the variant's label in the paper's tables: "8-bit", "U-4", "P-4".
+	Name() string
+	// Quant is the quantization that produces this scheme's codes.
+	Quant() quant.Config
+	// StoredBits is W, the bits per weight that count as memory and are exposed to faults
+	// (bits 0…W−1 of the word).
+	StoredBits() int
+	// Encode turns uint8 codes into uint8 words (graph function, any shape).
+	Encode(codes *Node) *Node
+	// Decode turns possibly faulty uint8 words back into uint8 codes (graph function).
+	Decode(words *Node) *Node
+}
+
+// Baseline8 is the unprotected 8-bit baseline: signed symmetric int8 codes stored as they are.
+type Baseline8 struct{}
+
+// Name implements Scheme.
+func (Baseline8) Name() string { return "8-bit" }
+
+// Quant implements Scheme.
+func (Baseline8) Quant() quant.Config { return quant.Config{Bits: 8, Scheme: quant.Symmetric8} }
+
+// StoredBits implements Scheme.
+func (Baseline8) StoredBits() int { return 8 }
+
+// Encode implements Scheme: the identity.
+func (Baseline8) Encode(codes *Node) *Node { return codes }
+
+// Decode implements Scheme: the identity.
+func (Baseline8) Decode(words *Node) *Node { return words }
+
+// Unprotected stores unsigned w-bit affine codes with no redundancy ("U-w", the paper's
+// unprotected w-bit of Fig. 5).
+type Unprotected struct{ Bits int }
+
+// Name implements Scheme.
+func (u Unprotected) Name() string { return "U-" + strconv.Itoa(u.Bits) }
+
+// Quant implements Scheme.
+func (u Unprotected) Quant() quant.Config { return quant.Config{Bits: u.Bits, Scheme: quant.Affine} }
+
+// StoredBits implements Scheme.
+func (u Unprotected) StoredBits() int { return u.Bits }
+
+// Encode implements Scheme: the identity.
+func (u Unprotected) Encode(codes *Node) *Node { return codes }
+
+// Decode implements Scheme: it keeps the w data bits.
+func (u Unprotected) Decode(words *Node) *Node {
+	return BitwiseAnd(words, Scalar(words.Graph(), dtypes.Uint8, 1<<u.Bits-1))
+}
+
+// TripleMSB is FORTUNE's protection "P-w": unsigned w-bit affine codes in bits 0…w−1, two copies
+// of the MSB in bits w and w+1; decoding takes the majority of the three MSB copies and clears
+// every other bit above w−1 (SPEC §3). W = w+2 bits count as memory.
+type TripleMSB struct{ Bits int }
+
+// Name implements Scheme.
+func (p TripleMSB) Name() string { return "P-" + strconv.Itoa(p.Bits) }
+
+// Quant implements Scheme.
+func (p TripleMSB) Quant() quant.Config { return quant.Config{Bits: p.Bits, Scheme: quant.Affine} }
+
+// StoredBits implements Scheme.
+func (p TripleMSB) StoredBits() int { return p.Bits + 2 }
+
+// Encode implements Scheme: stored = q + m·3·2^w where m is the MSB of q.
+func (p TripleMSB) Encode(codes *Node) *Node {
+	g := codes.Graph()
+	w := p.Bits
+	msb := NotEqual(BitwiseAnd(codes, Scalar(g, dtypes.Uint8, 1<<(w-1))), ScalarZero(g, dtypes.Uint8))
+	copies := Where(msb, Scalar(g, dtypes.Uint8, 3<<w), ScalarZero(g, dtypes.Uint8))
+	return BitwiseOr(codes, copies)
+}
+
+// Decode implements Scheme: majority vote of bits w−1, w, w+1 into bit w−1, low bits kept.
+func (p TripleMSB) Decode(words *Node) *Node {
+	g := words.Graph()
+	w := p.Bits
+	bit := func(b int) *Node {
+		return NotEqual(BitwiseAnd(words, Scalar(g, dtypes.Uint8, 1<<b)), ScalarZero(g, dtypes.Uint8))
+	}
+	a, b, c := bit(w-1), bit(w), bit(w+1)
+	maj := LogicalOr(LogicalAnd(a, LogicalOr(b, c)), LogicalAnd(b, c))
+	low := BitwiseAnd(words, Scalar(g, dtypes.Uint8, 1<<(w-1)-1))
+	return BitwiseOr(low, Where(maj, Scalar(g, dtypes.Uint8, 1<<(w-1)), ScalarZero(g, dtypes.Uint8)))
+}
+
+// DecodeTable applies s.Decode to all 256 byte values inside the graph and returns the
+// 256-entry table; DecodeLookup uses it. Large memories decode faster with one gather than
+// with a chain of element-wise operations, and the table is, by construction, the same
+// function.
+func DecodeTable(g *Graph, s Scheme) *Node {
+	return s.Decode(Iota(g, shapes.Make(dtypes.Uint8, 256), 0))
+}
+
+// DecodeLookup decodes words through the scheme's 256-entry table (see DecodeTable).
+func DecodeLookup(words *Node, s Scheme) *Node {
+	table := DecodeTable(words.Graph(), s)
+	idx := ExpandAxes(ConvertDType(words, dtypes.Int32), -1)
+	return Gather(table, idx)
+}
+
+// Parse reads a variant label: "8-bit" (or "8"), "P-w" / "Pw" (TripleMSB), "U-w" / "Uw"
+// (Unprotected).
+func Parse(label string) (Scheme, error) {
+	l := strings.ToUpper(strings.TrimSpace(label))
+	switch l {
+	case "8-BIT", "8", "B8", "BASELINE":
+		return Baseline8{}, nil
+	}
+	if len(l) >= 2 && (l[0] == 'P' || l[0] == 'U') {
+		w, err := strconv.Atoi(strings.TrimPrefix(l[1:], "-"))
+		if err != nil {
+			return nil, fmt.Errorf("storage: bad variant %q: want 8-bit, P-w or U-w", label)
+		}
+		if l[0] == 'P' {
+			if w < 2 || w > 6 {
+				return nil, fmt.Errorf("storage: variant %q: protected width must be 2…6 (w+2 bits must fit a byte)", label)
+			}
+			return TripleMSB{Bits: w}, nil
+		}
+		if w < 2 || w > 8 {
+			return nil, fmt.Errorf("storage: variant %q: unprotected width must be 2…8", label)
+		}
+		return Unprotected{Bits: w}, nil
+	}
+	return nil, fmt.Errorf("storage: unknown variant %q: want 8-bit, P-w or U-w", label)
+}

@@ -1,0 +1,141 @@
+package storage
+
+import (
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/fortune-go/fortune/fortune/internal/backendtest"
+	"github.com/fortune-go/fortune/fortune/internal/reference"
+)
+
+var schemes = []Scheme{Baseline8{}, Unprotected{3}, Unprotected{4}, Unprotected{5}, Unprotected{8},
+	TripleMSB{2}, TripleMSB{3}, TripleMSB{4}, TripleMSB{5}, TripleMSB{6}}
+
+// allBytes runs fn on the 256 byte values and returns its output.
+func allBytes(t *testing.T, b compute.Backend, fn func(x *Node) *Node) []uint8 {
+	t.Helper()
+	exec, err := NewExec(b, func(g *Graph) *Node {
+		return fn(Iota(g, shapes.Make(dtypes.Uint8, 256), 0))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Call()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.MustCopyFlatData[uint8](out[0])
+}
+
+func refEncode(s Scheme, c uint8) uint8 {
+	if p, ok := s.(TripleMSB); ok {
+		return reference.EncodeTMSB(c, p.Bits)
+	}
+	return c
+}
+
+func refDecode(s Scheme, x uint8) uint8 {
+	switch s := s.(type) {
+	case TripleMSB:
+		return reference.DecodeTMSB(x, s.Bits)
+	case Unprotected:
+		return reference.DecodeUnprotected(x, s.Bits)
+	}
+	return x
+}
+
+// TestEncodeDecodeExhaustive compares the graph encode/decode with the reference on all 256
+// byte values, for every scheme and on every backend: for a function of one byte this is a
+// complete check.
+func TestEncodeDecodeExhaustive(t *testing.T) {
+	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
+		for _, s := range schemes {
+			enc := allBytes(t, b, s.Encode)
+			dec := allBytes(t, b, s.Decode)
+			lut := allBytes(t, b, func(x *Node) *Node { return DecodeLookup(x, s) })
+			for v := range 256 {
+				x := uint8(v)
+				if s.Quant().Bits == 8 || int(x) < 1<<s.Quant().Bits { // Encode is defined on codes.
+					if want := refEncode(s, x); enc[v] != want {
+						t.Errorf("%s: Encode(%d) = %d, want %d", s.Name(), v, enc[v], want)
+					}
+				}
+				if want := refDecode(s, x); dec[v] != want || lut[v] != want {
+					t.Errorf("%s: Decode(%#08b) = %d (lookup %d), want %d", s.Name(), v, dec[v], lut[v], want)
+				}
+			}
+		}
+	})
+}
+
+// TestTripleMSBProperties checks the properties of SPEC §3 on the reference (and so, through
+// TestEncodeDecodeExhaustive, on the graphs): round trip, single MSB-copy flips corrected, two
+// flips among the copies not corrected, low data-bit flips passed through, unused bits cleared.
+func TestTripleMSBProperties(t *testing.T) {
+	for w := 2; w <= 6; w++ {
+		for c := range 1 << w {
+			q := uint8(c)
+			e := reference.EncodeTMSB(q, w)
+			if e>>(w+2) != 0 {
+				t.Fatalf("P-%d: encode(%d) = %#b uses bits above w+1", w, q, e)
+			}
+			if got := reference.DecodeTMSB(e, w); got != q {
+				t.Errorf("P-%d: decode(encode(%d)) = %d", w, q, got)
+			}
+			copies := []int{w - 1, w, w + 1}
+			for _, b := range copies {
+				if got := reference.DecodeTMSB(e^1<<b, w); got != q {
+					t.Errorf("P-%d: single flip of bit %d in %d not corrected: %d", w, b, q, got)
+				}
+			}
+			for i := range copies {
+				for j := i + 1; j < 3; j++ {
+					got := reference.DecodeTMSB(e^1<<copies[i]^1<<copies[j], w)
+					if got != q^1<<(w-1) {
+						t.Errorf("P-%d: double flip (%d,%d) of %d gave %d, want MSB flipped %d", w, copies[i], copies[j], q, got, q^1<<(w-1))
+					}
+				}
+			}
+			for b := 0; b < w-1; b++ {
+				if got := reference.DecodeTMSB(e^1<<b, w); got != q^1<<b {
+					t.Errorf("P-%d: low-bit flip %d of %d gave %d, want %d", w, b, q, got, q^1<<b)
+				}
+			}
+			for b := w + 2; b < 8; b++ {
+				if got := reference.DecodeTMSB(e|1<<b, w); got != q {
+					t.Errorf("P-%d: unused bit %d set in %d not cleared: %d", w, b, q, got)
+				}
+			}
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	for label, want := range map[string]string{"8-bit": "8-bit", "P-4": "P-4", "p5": "P-5", "U-3": "U-3", "u8": "U-8"} {
+		s, err := Parse(label)
+		if err != nil || s.Name() != want {
+			t.Errorf("Parse(%q) = %v, %v; want %s", label, s, err, want)
+		}
+	}
+	for _, bad := range []string{"P-7", "P-1", "U-9", "9-bit", "Q-4", "P-x", ""} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
+		}
+	}
+}
+
+func TestStoredBits(t *testing.T) {
+	for _, c := range []struct {
+		s    Scheme
+		bits int
+	}{{Baseline8{}, 8}, {TripleMSB{5}, 7}, {TripleMSB{4}, 6}, {TripleMSB{3}, 5}, {Unprotected{4}, 4}} {
+		if c.s.StoredBits() != c.bits {
+			t.Errorf("%s: StoredBits = %d, want %d", c.s.Name(), c.s.StoredBits(), c.bits)
+		}
+	}
+}
