@@ -80,6 +80,12 @@ const (
 type Plan struct {
 	// LayerWords is the number of words of each layer, in memory order.
 	LayerWords []int
+	// LayerOffsets optionally gives each layer's first word in memory, for layer lists that
+	// name a layer twice (the authors' Inception 8-bit list, used by Legacy placement); nil
+	// means the layers lie back to back.
+	LayerOffsets []int
+	// MemoryWords is N, the words in memory; 0 means the sum of LayerWords.
+	MemoryWords int
 	// StoredBits is W, the bits per word exposed to faults (1…8).
 	StoredBits int
 	// Placement chooses where faults land.
@@ -92,8 +98,15 @@ type Plan struct {
 	Capacity int
 }
 
-// Words returns N, the number of words.
+// Words returns N, the number of words in memory.
 func (p Plan) Words() int {
+	if p.MemoryWords > 0 {
+		return p.MemoryWords
+	}
+	return p.listedWords()
+}
+
+func (p Plan) listedWords() int {
 	n := 0
 	for _, w := range p.LayerWords {
 		n += w
@@ -101,8 +114,28 @@ func (p Plan) Words() int {
 	return n
 }
 
-// Bits returns n = N·W, the number of stored bits exposed to faults.
-func (p Plan) Bits() int64 { return int64(p.Words()) * int64(p.StoredBits) }
+// offsets returns each layer's first word.
+func (p Plan) offsets() []int {
+	if p.LayerOffsets != nil {
+		return p.LayerOffsets
+	}
+	off := make([]int, len(p.LayerWords))
+	at := 0
+	for i, w := range p.LayerWords {
+		off[i], at = at, at+w
+	}
+	return off
+}
+
+// Bits returns n = N·W, the number of stored bits exposed to faults, from which F = ⌊BER·n⌋.
+// Legacy placement counts the listed layers (a layer listed twice counts twice, as the
+// authors' code did).
+func (p Plan) Bits() int64 {
+	if p.Placement == Legacy {
+		return int64(p.listedWords()) * int64(p.StoredBits)
+	}
+	return int64(p.Words()) * int64(p.StoredBits)
+}
 
 // Validate reports an impossible plan.
 func (p Plan) Validate() error {
@@ -112,10 +145,19 @@ func (p Plan) Validate() error {
 	if len(p.LayerWords) == 0 || p.Words() == 0 {
 		return fmt.Errorf("inject: empty memory")
 	}
+	if p.LayerOffsets != nil && len(p.LayerOffsets) != len(p.LayerWords) {
+		return fmt.Errorf("inject: %d layer offsets for %d layers", len(p.LayerOffsets), len(p.LayerWords))
+	}
 	for i, w := range p.LayerWords {
 		if w <= 0 {
 			return fmt.Errorf("inject: layer %d has %d words", i, w)
 		}
+		if off := p.offsets()[i]; off < 0 || off+w > p.Words() {
+			return fmt.Errorf("inject: layer %d (words %d…%d) lies outside the memory of %d words", i, off, off+w, p.Words())
+		}
+	}
+	if p.LayerOffsets == nil && p.MemoryWords > 0 && p.MemoryWords != p.listedWords() {
+		return fmt.Errorf("inject: memory of %d words but layers total %d", p.MemoryWords, p.listedWords())
 	}
 	if p.Words() >= math.MaxInt32 {
 		return fmt.Errorf("inject: %d words exceed the int32 index range", p.Words())
@@ -215,52 +257,94 @@ func faultCount(ber *Node, n int64) *Node {
 	return ConvertDType(Floor(MulScalar(ber, float64(n))), dtypes.Int64)
 }
 
+// dedupRounds bounds the hash-table rounds that find each draw's first occurrence; a draw still
+// unresolved after them is reported as a shortfall (probability below 1e-8 per trial).
+const dedupRounds = 8
+
 func sitesOf(seed, ber *Node, p Plan) sites {
 	g := seed.Graph()
 	k := p.Capacity
 	n := uint64(p.Bits())
 	f := faultCount(ber, int64(n))
 	iota64 := Iota(g, shapes.Make(dtypes.Uint64, k), 0)
+	iota32 := Iota(g, shapes.Make(dtypes.Int32, k), 0)
 	var draws *Node // uint64[K], positions in [0, n)
 	if p.Placement == Legacy {
 		draws = legacyDraws(seed, iota64, p)
 	} else {
 		draws = Rem(splitMix64(streamSeed(seed, 0), iota64), u64(g, n))
 	}
-	kN := u64(g, uint64(k))
-	nN := u64(g, n)
+	active := Const(g, true)
 	withReplacement := p.Placement != Distinct
-	if withReplacement { // Only the first F draws are faults; the rest become sentinels (= n).
-		active := LessThan(ConvertDType(iota64, dtypes.Int64), f)
-		draws = Where(active, draws, nN)
+	if withReplacement { // Only the first F draws are faults.
+		active = LessThan(ConvertDType(iota64, dtypes.Int64), f)
 	}
-	// Sort the draws by (position, draw index).
-	sorted := Sort(Add(Mul(draws, kN), iota64), 0, true)
-	ps, is := Div(sorted, kN), Rem(sorted, kN)
-	prev := Concatenate([]*Node{Reshape(AddScalar(nN, 1), 1), Slice(ps, AxisRange(0, k-1))}, 0)
-	runStart := NotEqual(ps, prev)
-	first := LogicalAnd(runStart, LessThan(ps, nN))
+	active = BroadcastToDims(active, k)
+	leader, unresolved := firstOccurrences(draws, active, iota32)
+	first := LogicalAnd(active, Equal(leader, iota32))
 	kInt := Scalar(g, dtypes.Int64, k)
-	iotaI := Iota(g, shapes.Make(dtypes.Int64, k), 0)
+	short := Add(MaxScalar(Sub(f, kInt), 0), ConvertDType(ReduceAllSum(ConvertDType(unresolved, dtypes.Int32)), dtypes.Int64))
 	if !withReplacement {
-		// The draw indices of first occurrences, in draw order: the first F are the faults.
-		order := Sort(Where(first, ConvertDType(is, dtypes.Int64), kInt), 0, true)
-		valid := LogicalAnd(LessThan(iotaI, f), LessThan(order, kInt))
-		pos := Gather(draws, ExpandAxes(MinScalar(order, float64(k-1)), -1))
-		placed := ConvertDType(ReduceAllSum(ConvertDType(valid, dtypes.Int64)), dtypes.Int64)
-		return sites{pos: pos, count: OnesLike(ConvertDType(pos, dtypes.Int32)), valid: valid,
-			shortfall: ConvertDType(Sub(f, placed), dtypes.Int32)}
+		// The first F distinct positions in draw order.
+		rank := prefixSum(ConvertDType(first, dtypes.Int64))
+		valid := LogicalAnd(first, LessOrEqual(rank, f))
+		placed := ReduceAllSum(ConvertDType(valid, dtypes.Int64))
+		short = Add(short, MaxScalar(Sub(Sub(f, placed), short), 0))
+		return sites{pos: draws, count: OnesLike(iota32), valid: valid, shortfall: ConvertDType(short, dtypes.Int32)}
 	}
-	// Runs of equal positions: their starts in sorted order, and their lengths.
-	// Sentinel draws (= n) form the last run, which ends the last real one.
-	starts := Sort(Where(runStart, iotaI, kInt), 0, true)
-	next := Concatenate([]*Node{Slice(starts, AxisRange(1, k)), Reshape(kInt, 1)}, 0)
-	valid := LessThan(starts, kInt)
-	pos := Gather(ps, ExpandAxes(MinScalar(starts, float64(k-1)), -1))
-	valid = LogicalAnd(valid, LessThan(pos, nN))
-	short := MaxScalar(Sub(f, kInt), 0)
-	return sites{pos: pos, count: ConvertDType(Sub(next, starts), dtypes.Int32), valid: valid,
-		shortfall: ConvertDType(short, dtypes.Int32)}
+	// Hits per position, counted at its first occurrence.
+	hit := LogicalAnd(active, GreaterOrEqual(leader, ZerosLike(leader)))
+	to := ExpandAxes(Where(hit, leader, ZerosLike(leader)), -1)
+	count := ScatterSum(ZerosLike(iota32), to, ConvertDType(hit, dtypes.Int32), false, false)
+	return sites{pos: draws, count: count, valid: first, shortfall: ConvertDType(short, dtypes.Int32)}
+}
+
+// firstOccurrences finds, for every active draw, the index of the first draw with the same
+// position (its leader; −1 while unknown), without sorting: in each round the unresolved draws
+// scatter their index into a hash table by position, the smallest index per bucket wins, and
+// every unresolved draw whose position equals its bucket winner's is resolved. Equal positions
+// always share a bucket, so a winner is always the first draw of its position; draws of other
+// positions in the same bucket wait for a later round. unresolved marks draws left after
+// dedupRounds rounds.
+func firstOccurrences(draws, active, iota32 *Node) (leader, unresolved *Node) {
+	g := draws.Graph()
+	k := draws.Shape().Dimensions[0]
+	logH := max(bitsLen(uint64(16*k)), 10) // Load factor at most 1/16.
+	h := ConvertDType(BitwiseShiftRightLogical(Mul(draws, u64(g, 0x9E3779B97F4A7C15)), u64(g, uint64(64-logH))), dtypes.Int32)
+	idx := ExpandAxes(h, -1)
+	kN := Scalar(g, dtypes.Int32, k)
+	leader = Neg(OnesLike(iota32))
+	unresolved = active
+	for range dedupRounds {
+		table := BroadcastToDims(kN, 1<<logH)
+		table = ScatterMin(table, idx, Where(unresolved, iota32, BroadcastToDims(kN, k)), false, false)
+		win := Gather(table, idx)
+		winPos := Gather(draws, ExpandAxes(MinScalar(win, float64(k-1)), -1))
+		match := LogicalAnd(unresolved, LogicalAnd(LessThan(win, kN), Equal(winPos, draws)))
+		leader = Where(match, win, leader)
+		unresolved = LogicalAnd(unresolved, LogicalNot(match))
+	}
+	return leader, unresolved
+}
+
+// bitsLen is the number of bits needed to hold v.
+func bitsLen(v uint64) int {
+	n := 0
+	for ; v > 0; v >>= 1 {
+		n++
+	}
+	return n
+}
+
+// prefixSum is the inclusive cumulative sum of a vector in ⌈log2 K⌉ shifted additions
+// (graph.CumSum is a full-width window sum, quadratic on the pure-Go backend).
+func prefixSum(x *Node) *Node {
+	k := x.Shape().Dimensions[0]
+	for d := 1; d < k; d *= 2 {
+		shifted := Concatenate([]*Node{Zeros(x.Graph(), shapes.Make(x.DType(), d)), Slice(x, AxisRange(0, k-d))}, 0)
+		x = Add(x, shifted)
+	}
+	return x
 }
 
 // legacyDraws draws layer, word and bit as the authors' injector did and returns global bit
@@ -270,10 +354,8 @@ func legacyDraws(seed, iota64 *Node, p Plan) *Node {
 	layers := len(p.LayerWords)
 	sizes := make([]uint64, layers)
 	offsets := make([]uint64, layers)
-	var off uint64
 	for i, w := range p.LayerWords {
-		sizes[i], offsets[i] = uint64(w), off
-		off += uint64(w)
+		sizes[i], offsets[i] = uint64(w), uint64(p.offsets()[i])
 	}
 	l := Rem(splitMix64(streamSeed(seed, 1), iota64), u64(g, uint64(layers)))
 	li := ExpandAxes(ConvertDType(l, dtypes.Int32), -1)

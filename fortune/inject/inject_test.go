@@ -50,7 +50,7 @@ func refInject(words []uint8, p Plan, seed uint64, ber float64) ([]uint8, []refe
 	case WithReplacement:
 		sites = reference.DrawWithReplacement(seed, n, f)
 	case Legacy:
-		sites = reference.DrawLegacy(seed, p.LayerWords, p.StoredBits, f)
+		sites = reference.DrawLegacy(seed, p.LayerWords, p.offsets(), p.StoredBits, f)
 	case Bernoulli:
 		sites = reference.DrawBernoulli(seed, p.Words(), p.StoredBits, ber)
 	}
@@ -64,6 +64,15 @@ func TestInjectMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	layers := []int{7, 300, 1000, 45}
 	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
+		// The authors' Inception list names a layer twice: legacy placement with offsets.
+		dup := Plan{LayerWords: []int{7, 7, 300}, LayerOffsets: []int{0, 0, 7}, MemoryWords: 307,
+			StoredBits: 8, Placement: Legacy}
+		words := randomWords(r, 307, 8)
+		dup.Capacity = CapacityFor(Legacy, 300, dup.Bits())
+		got, _ := run(t, b, words, dup, 9, 0.1)
+		if want, _ := refInject(words, dup, 9, 0.1); !slices.Equal(got, want) {
+			t.Fatal("legacy placement with a duplicated layer: graph and reference differ")
+		}
 		for _, pl := range []Placement{Distinct, WithReplacement, Legacy, Bernoulli} {
 			for _, sign := range []SignFault{SignXOR, SignNegate} {
 				for _, w := range []int{5, 8} {

@@ -127,19 +127,14 @@ func DrawWithReplacement(seed uint64, n uint64, f int) []Site {
 
 // DrawLegacy reproduces the authors' placement: for each of f faults, a layer uniformly among
 // the layers (sizes in words), an index uniformly in that layer, a bit uniformly in [0, w).
-func DrawLegacy(seed uint64, sizes []int, w int, f int) []Site {
+// offsets[i] is layer i's first word in memory.
+func DrawLegacy(seed uint64, sizes, offsets []int, w int, f int) []Site {
 	sl, si, sb := StreamSeed(seed, 1), StreamSeed(seed, 2), StreamSeed(seed, 3)
-	offsets := make([]uint64, len(sizes))
-	var off uint64
-	for i, sz := range sizes {
-		offsets[i] = off
-		off += uint64(sz)
-	}
 	return group(f, func(i int) uint64 {
 		l := SplitMix64(sl, uint64(i)) % uint64(len(sizes))
 		idx := SplitMix64(si, uint64(i)) % uint64(sizes[l])
 		b := SplitMix64(sb, uint64(i)) % uint64(w)
-		return (offsets[l]+idx)*uint64(w) + b
+		return (uint64(offsets[l])+idx)*uint64(w) + b
 	})
 }
 

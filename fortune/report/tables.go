@@ -1,0 +1,522 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/fortune-go/fortune/fortune/metrics"
+)
+
+// BERLabel formats a BER the way the paper's column names do: 1e-5, 3e-4.
+func BERLabel(ber float64) string {
+	s := strconv.FormatFloat(ber, 'e', -1, 64)
+	mant, exp, ok := strings.Cut(s, "e")
+	if !ok {
+		return s
+	}
+	sign := exp[:1]
+	digits := strings.TrimLeft(exp[1:], "0")
+	if digits == "" {
+		digits = "0"
+	}
+	if sign == "+" {
+		sign = ""
+	}
+	return mant + "e" + sign + digits
+}
+
+// csvNum formats a number for CSV: shortest exact representation, empty for NaN.
+func csvNum(x float64) string {
+	if math.IsNaN(x) {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
+
+// md2 formats with 2 decimals, "–" for NaN.
+func md2(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return strconv.FormatFloat(x, 'f', 2, 64)
+}
+
+// mdE3 formats P_drop like the paper: 50.21E-3.
+func mdE3(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return strconv.FormatFloat(x*1e3, 'f', 2, 64) + "E-3"
+}
+
+// mdTrim formats with at most 2 decimals, trailing zeros dropped (100, 141.72).
+func mdTrim(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	s := strconv.FormatFloat(x, 'f', 2, 64)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+// PaperType returns the paper's label of a variant: "8-bit", "P-5-bit", and
+// "5-bit" for an unprotected 5-bit variant.
+func PaperType(variant string) string {
+	v, err := metrics.ParseVariant(variant)
+	if err != nil {
+		return variant
+	}
+	if v.Protected {
+		return fmt.Sprintf("P-%d-bit", v.Width)
+	}
+	return fmt.Sprintf("%d-bit", v.Width)
+}
+
+func csvHeader(buf *bytes.Buffer, prov Provenance, title string) {
+	if prov.Title == "" {
+		prov.Title = title
+	}
+	for _, kv := range prov.Fields() {
+		fmt.Fprintf(buf, "# %s: %s\n", kv[0], kv[1])
+	}
+}
+
+func mdHeader(buf *bytes.Buffer, prov Provenance, title string) {
+	if prov.Title == "" {
+		prov.Title = title
+	}
+	fmt.Fprintf(buf, "## %s\n\n", mdEscape(oneLine(prov.Title)))
+	for _, kv := range prov.Fields() {
+		if kv[0] == "title" {
+			continue
+		}
+		fmt.Fprintf(buf, "- **%s:** %s\n", mdEscape(kv[0]), mdEscape(kv[1]))
+	}
+	buf.WriteString("\n")
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func mdTable(buf *bytes.Buffer, header []string, align []string, rows [][]string) {
+	buf.WriteString("| " + strings.Join(header, " | ") + " |\n|")
+	for i := range header {
+		a := "---"
+		if i < len(align) && align[i] == "r" {
+			a = "--:"
+		}
+		buf.WriteString(a + "|")
+	}
+	buf.WriteString("\n")
+	for _, r := range rows {
+		esc := make([]string, len(r))
+		for i, c := range r {
+			esc[i] = mdEscape(c)
+		}
+		buf.WriteString("| " + strings.Join(esc, " | ") + " |\n")
+	}
+}
+
+func writeCSV(buf *bytes.Buffer, recs [][]string) error {
+	w := csv.NewWriter(buf)
+	if err := w.WriteAll(recs); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+// tableI builds the Table I matrix: models in order of first appearance,
+// widths descending; golden of the unprotected variant preferred.
+func tableI(rows []Row) (models []string, widths []int, acc map[string]map[int]float64, err error) {
+	acc = map[string]map[int]float64{}
+	prot := map[string]map[int]bool{}
+	for _, r := range rows {
+		v, err := metrics.ParseVariant(r.Variant)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("table I, %s: %w", r.Model, err)
+		}
+		m := NormalizeModel(r.Model)
+		if _, ok := acc[m]; !ok {
+			models = append(models, m)
+			acc[m] = map[int]float64{}
+			prot[m] = map[int]bool{}
+		}
+		if math.IsNaN(r.Golden) {
+			continue
+		}
+		_, have := acc[m][v.Width]
+		if !have || (prot[m][v.Width] && !v.Protected) {
+			if !have && !containsInt(widths, v.Width) {
+				widths = append(widths, v.Width)
+			}
+			acc[m][v.Width] = r.Golden
+			prot[m][v.Width] = v.Protected
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(widths)))
+	return models, widths, acc, nil
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// TableICSV renders our Table I (golden accuracy, %) as CSV in the paper's
+// layout (type,<model>…), preceded by the provenance as '#' comments.
+func TableICSV(prov Provenance, rows []Row) ([]byte, error) {
+	models, widths, acc, err := tableI(rows)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	csvHeader(&buf, prov, "Table I (base accuracy, %)")
+	recs := [][]string{append([]string{"type"}, models...)}
+	for _, w := range widths {
+		rec := []string{fmt.Sprintf("%d-bit", w)}
+		for _, m := range models {
+			x, ok := acc[m][w]
+			if !ok {
+				x = nan
+			}
+			rec = append(rec, csvNum(x))
+		}
+		recs = append(recs, rec)
+	}
+	if err := writeCSV(&buf, recs); err != nil {
+		return nil, fmt.Errorf("table I: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// TableIMarkdown renders our Table I as Markdown (2 decimals), preceded by a
+// provenance header block.
+func TableIMarkdown(prov Provenance, rows []Row) ([]byte, error) {
+	models, widths, acc, err := tableI(rows)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	mdHeader(&buf, prov, "Table I (base accuracy, %)")
+	var body [][]string
+	for _, w := range widths {
+		rec := []string{fmt.Sprintf("%d-bit", w)}
+		for _, m := range models {
+			x, ok := acc[m][w]
+			if !ok {
+				x = nan
+			}
+			rec = append(rec, md2(x))
+		}
+		body = append(body, rec)
+	}
+	align := []string{"l"}
+	for range models {
+		align = append(align, "r")
+	}
+	mdTable(&buf, append([]string{"Type"}, models...), align, body)
+	return buf.Bytes(), nil
+}
+
+// unionBERs returns every BER that occurs in rows, ascending.
+func unionBERs(rows []Row) []float64 {
+	var out []float64
+	for _, r := range rows {
+		for _, s := range r.PerBER {
+			found := false
+			for _, b := range out {
+				if sameBER(b, s.BER) {
+					found = true
+				}
+			}
+			if !found {
+				out = append(out, s.BER)
+			}
+		}
+	}
+	sort.Float64s(out)
+	return out
+}
+
+func statAt(r Row, ber float64) BERStat {
+	if s, ok := r.At(ber); ok {
+		return s
+	}
+	return BERStat{BER: ber, VulMean: nan, VulStd: nan, CILow: nan, CIHigh: nan, PDropEq6: nan, PDropLegacy: nan, RAP: nan}
+}
+
+// TableIICSV renders our Table II as CSV with every measured column:
+// model,variant,golden,memory_bits,exec_time_pct, then per BER the
+// vulnerability mean (vul_<BER>), std, CI bounds, trials, P_drop (Eq. 6 and
+// legacy) and RAP. Missing values are empty.
+func TableIICSV(prov Provenance, rows []Row) ([]byte, error) {
+	bers := unionBERs(rows)
+	var buf bytes.Buffer
+	csvHeader(&buf, prov, "Table II (memory, time, vulnerability, P_drop, RAP)")
+	hdr := []string{"model", "variant", "golden", "memory_bits", "exec_time_pct"}
+	groups := []string{"vul_", "vul_std_", "vul_ci_lo_", "vul_ci_hi_", "trials_", "pdrop_eq6_", "pdrop_legacy_", "rap_"}
+	for _, g := range groups {
+		for _, b := range bers {
+			hdr = append(hdr, g+BERLabel(b))
+		}
+	}
+	recs := [][]string{hdr}
+	for _, r := range rows {
+		if _, err := metrics.ParseVariant(r.Variant); err != nil {
+			return nil, fmt.Errorf("table II, %s: %w", r.Model, err)
+		}
+		rec := []string{r.Model, r.Variant, csvNum(r.Golden), strconv.FormatInt(r.MemoryBits, 10), csvNum(r.ExecTimePct)}
+		for gi := range groups {
+			for _, b := range bers {
+				s := statAt(r, b)
+				var cell string
+				switch gi {
+				case 0:
+					cell = csvNum(s.VulMean)
+				case 1:
+					cell = csvNum(s.VulStd)
+				case 2:
+					cell = csvNum(s.CILow)
+				case 3:
+					cell = csvNum(s.CIHigh)
+				case 4:
+					if s.Trials > 0 {
+						cell = strconv.Itoa(s.Trials)
+					}
+				case 5:
+					cell = csvNum(s.PDropEq6)
+				case 6:
+					cell = csvNum(s.PDropLegacy)
+				case 7:
+					cell = csvNum(s.RAP)
+				}
+				rec = append(rec, cell)
+			}
+		}
+		recs = append(recs, rec)
+	}
+	if err := writeCSV(&buf, recs); err != nil {
+		return nil, fmt.Errorf("table II: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// TableIIOptions tunes the Markdown Table II.
+type TableIIOptions struct {
+	// PDrop selects which P_drop is printed: metrics.BERMatched (Eq. 6,
+	// default) or metrics.LegacyTable (the paper's definition).
+	PDrop metrics.PDropMode
+	// ShowCI appends the confidence interval to each vulnerability cell.
+	ShowCI bool
+}
+
+// TableIIMarkdown renders Table II in the paper's layout: Model, Type,
+// Memory Utilization, Execution Time (%), Vulnerability per BER (2 decimals)
+// and P_drop per BER (in E-3), preceded by a provenance header block.
+func TableIIMarkdown(prov Provenance, rows []Row, opts TableIIOptions) ([]byte, error) {
+	if opts.PDrop != metrics.BERMatched && opts.PDrop != metrics.LegacyTable {
+		return nil, fmt.Errorf("table II markdown: unknown P_drop mode %v", opts.PDrop)
+	}
+	bers := unionBERs(rows)
+	var buf bytes.Buffer
+	mdHeader(&buf, prov, "Table II (memory, time, vulnerability, P_drop)")
+	hdr := []string{"Model", "Type", "Memory Utilization (bits)", "Execution Time (%)"}
+	align := []string{"l", "l", "r", "r"}
+	for _, b := range bers {
+		hdr = append(hdr, "Vulnerability "+BERLabel(b))
+		align = append(align, "r")
+	}
+	pdName := "P_drop (Eq. 6) "
+	if opts.PDrop == metrics.LegacyTable {
+		pdName = "P_drop (legacy) "
+	}
+	for _, b := range bers {
+		hdr = append(hdr, pdName+BERLabel(b))
+		align = append(align, "r")
+	}
+	var body [][]string
+	for _, r := range rows {
+		rec := []string{NormalizeModel(r.Model), PaperType(r.Variant), strconv.FormatInt(r.MemoryBits, 10), mdTrim(r.ExecTimePct)}
+		for _, b := range bers {
+			s := statAt(r, b)
+			cell := md2(s.VulMean)
+			if opts.ShowCI && !math.IsNaN(s.CILow) && !math.IsNaN(s.CIHigh) {
+				cell += " [" + md2(s.CILow) + ", " + md2(s.CIHigh) + "]"
+			}
+			rec = append(rec, cell)
+		}
+		for _, b := range bers {
+			s := statAt(r, b)
+			p := s.PDropEq6
+			if opts.PDrop == metrics.LegacyTable {
+				p = s.PDropLegacy
+			}
+			rec = append(rec, mdE3(p))
+		}
+		body = append(body, rec)
+	}
+	mdTable(&buf, hdr, align, body)
+	return buf.Bytes(), nil
+}
+
+// Comparison is one of our numbers beside the paper's.
+type Comparison struct {
+	// Model and Variant identify the row (paper spelling / normalized variant).
+	Model, Variant string
+	// Quantity is one of "golden_pct", "memory_bits", "exec_time_pct",
+	// "vulnerability_pp", "pdrop_eq6", "pdrop_legacy".
+	Quantity string
+	// BER is the bit-error rate, 0 for BER-independent quantities.
+	BER float64
+	// Ours and Paper are the two values (NaN when missing).
+	Ours, Paper float64
+	// Diff is Ours − Paper.
+	Diff float64
+	// RelDiffPct is 100·Diff/Paper (NaN when Paper is 0 or missing).
+	RelDiffPct float64
+	// PaperInCI is "yes"/"no" when our confidence interval is known
+	// (vulnerability only), else "".
+	PaperInCI string
+}
+
+// Compare puts our rows beside the embedded paper tables. P_drop is compared
+// in the given mode (the paper's numbers follow metrics.LegacyTable).
+func Compare(ours []Row, mode metrics.PDropMode) ([]Comparison, error) {
+	t1, err := PaperTableI()
+	if err != nil {
+		return nil, err
+	}
+	t2, err := PaperTableII()
+	if err != nil {
+		return nil, err
+	}
+	return CompareWith(ours, t1, t2, mode)
+}
+
+// CompareWith is Compare against the given paper tables.
+func CompareWith(ours []Row, t1 []TableIRow, t2 []TableIIRow, mode metrics.PDropMode) ([]Comparison, error) {
+	if mode != metrics.BERMatched && mode != metrics.LegacyTable {
+		return nil, fmt.Errorf("compare: unknown P_drop mode %v", mode)
+	}
+	var out []Comparison
+	add := func(c Comparison) {
+		c.Diff = c.Ours - c.Paper
+		c.RelDiffPct = nan
+		if c.Paper != 0 && !math.IsNaN(c.Paper) {
+			c.RelDiffPct = 100 * c.Diff / c.Paper
+		}
+		out = append(out, c)
+	}
+	for _, r := range ours {
+		v, err := metrics.ParseVariant(r.Variant)
+		if err != nil {
+			return nil, fmt.Errorf("compare, %s: %w", r.Model, err)
+		}
+		model := NormalizeModel(r.Model)
+		paperGolden := nan
+		for _, t := range t1 {
+			if t.Width == v.Width {
+				if g, ok := t.Accuracy[model]; ok {
+					paperGolden = g
+				}
+			}
+		}
+		add(Comparison{Model: model, Variant: v.String(), Quantity: "golden_pct", Ours: r.Golden, Paper: paperGolden})
+		var p *TableIIRow
+		for i := range t2 {
+			if NormalizeModel(t2[i].Model) == model && t2[i].Variant == v.String() {
+				p = &t2[i]
+			}
+		}
+		if p == nil {
+			continue
+		}
+		add(Comparison{Model: model, Variant: v.String(), Quantity: "memory_bits", Ours: float64(r.MemoryBits), Paper: float64(p.MemoryBits)})
+		add(Comparison{Model: model, Variant: v.String(), Quantity: "exec_time_pct", Ours: r.ExecTimePct, Paper: p.ExecTimePct})
+		for k, b := range p.BERs {
+			s := statAt(r, b)
+			c := Comparison{Model: model, Variant: v.String(), Quantity: "vulnerability_pp", BER: b, Ours: s.VulMean, Paper: p.Vulnerability[k]}
+			if !math.IsNaN(s.CILow) && !math.IsNaN(s.CIHigh) {
+				c.PaperInCI = "no"
+				if c.Paper >= s.CILow && c.Paper <= s.CIHigh {
+					c.PaperInCI = "yes"
+				}
+			}
+			add(c)
+		}
+		for k, b := range p.BERs {
+			s := statAt(r, b)
+			c := Comparison{Model: model, Variant: v.String(), Quantity: "pdrop_eq6", BER: b, Ours: s.PDropEq6, Paper: p.PDrop[k]}
+			if mode == metrics.LegacyTable {
+				c.Quantity, c.Ours = "pdrop_legacy", s.PDropLegacy
+			}
+			add(c)
+		}
+	}
+	return out, nil
+}
+
+// ComparisonCSV renders comparisons as CSV
+// (model,variant,quantity,ber,ours,paper,diff,rel_diff_pct,paper_in_ci).
+func ComparisonCSV(prov Provenance, cmp []Comparison) ([]byte, error) {
+	var buf bytes.Buffer
+	csvHeader(&buf, prov, "Comparison with the paper (ours − paper)")
+	recs := [][]string{{"model", "variant", "quantity", "ber", "ours", "paper", "diff", "rel_diff_pct", "paper_in_ci"}}
+	for _, c := range cmp {
+		ber := ""
+		if c.BER != 0 {
+			ber = BERLabel(c.BER)
+		}
+		recs = append(recs, []string{c.Model, c.Variant, c.Quantity, ber, csvNum(c.Ours), csvNum(c.Paper), csvNum(c.Diff), csvNum(c.RelDiffPct), c.PaperInCI})
+	}
+	if err := writeCSV(&buf, recs); err != nil {
+		return nil, fmt.Errorf("comparison: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ComparisonMarkdown renders comparisons as Markdown, numbers formatted like
+// the paper (P_drop in E-3, memory in bits, others 2 decimals).
+func ComparisonMarkdown(prov Provenance, cmp []Comparison) ([]byte, error) {
+	var buf bytes.Buffer
+	mdHeader(&buf, prov, "Comparison with the paper (ours − paper)")
+	var body [][]string
+	for _, c := range cmp {
+		f := md2
+		switch {
+		case c.Quantity == "memory_bits":
+			f = func(x float64) string {
+				if math.IsNaN(x) {
+					return "–"
+				}
+				return strconv.FormatFloat(x, 'f', 0, 64)
+			}
+		case strings.HasPrefix(c.Quantity, "pdrop"):
+			f = mdE3
+		}
+		ber := ""
+		if c.BER != 0 {
+			ber = BERLabel(c.BER)
+		}
+		rel := "–"
+		if !math.IsNaN(c.RelDiffPct) {
+			rel = strconv.FormatFloat(c.RelDiffPct, 'f', 1, 64) + " %"
+		}
+		in := c.PaperInCI
+		if in == "" {
+			in = "–"
+		}
+		body = append(body, []string{c.Model, PaperType(c.Variant), c.Quantity, ber, f(c.Ours), f(c.Paper), f(c.Diff), rel, in})
+	}
+	mdTable(&buf, []string{"Model", "Type", "Quantity", "BER", "Ours", "Paper", "Diff", "Diff %", "Paper in our CI"},
+		[]string{"l", "l", "l", "l", "r", "r", "r", "r", "l"}, body)
+	return buf.Bytes(), nil
+}

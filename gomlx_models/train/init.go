@@ -1,0 +1,71 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
+)
+
+// InitParams returns freshly initialized parameters, as PyTorch initializes nn.Conv2d,
+// nn.Linear and nn.BatchNorm2d: weights ~ U(-1/√fan_in, 1/√fan_in) (kaiming_uniform_ with
+// a=√5), biases ~ U(-1/√fan_in, 1/√fan_in) with the fan_in of the layer's weight, batch-norm
+// weight 1, bias 0, running mean 0, running variance 1, num_batches_tracked 0.
+// Values are drawn in the order of specs from a PCG generator seeded with seed.
+func InitParams(specs []models.ParamSpec, seed uint64) (*checkpoint.Params, error) {
+	rng := rand.New(rand.NewPCG(seed, 0x696e6974)) // "init"
+	fanIn := map[string]int{}
+	for _, s := range specs {
+		if s.Kind.IsWeight() {
+			if len(s.Shape) < 2 {
+				return nil, fmt.Errorf("init: weight %q has shape %v, want rank ≥ 2", s.Name, s.Shape)
+			}
+			fanIn[strings.TrimSuffix(s.Name, ".weight")] = s.Size() / s.Shape[0]
+		}
+	}
+	p := &checkpoint.Params{}
+	for _, s := range specs {
+		var t *checkpoint.Tensor
+		switch s.Kind {
+		case models.ConvWeight, models.LinearWeight, models.Bias:
+			layer := strings.TrimSuffix(strings.TrimSuffix(s.Name, ".weight"), ".bias")
+			fan, ok := fanIn[layer]
+			if !ok || fan == 0 {
+				return nil, fmt.Errorf("init: no weight with a non-zero fan-in for bias %q", s.Name)
+			}
+			bound := 1 / math.Sqrt(float64(fan))
+			t = checkpoint.NewFloat32(s.Name, s.Shape, nil)
+			for i := range t.F32 {
+				t.F32[i] = float32(bound * (2*rng.Float64() - 1))
+			}
+		case models.BNWeight, models.BNVar:
+			t = checkpoint.NewFloat32(s.Name, s.Shape, nil)
+			for i := range t.F32 {
+				t.F32[i] = 1
+			}
+		case models.BNBias, models.BNMean:
+			t = checkpoint.NewFloat32(s.Name, s.Shape, nil)
+		case models.BNCount:
+			t = checkpoint.NewInt64(s.Name, s.Shape, nil)
+		default:
+			return nil, fmt.Errorf("init: parameter %q has unknown kind %s", s.Name, s.Kind)
+		}
+		if err := p.Add(t); err != nil {
+			return nil, fmt.Errorf("init: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Trainable reports whether SGD updates a parameter of this kind (weights, biases, batch-norm
+// affine parameters); running statistics come from [models.Model.Forward]'s newStats instead.
+func Trainable(kind models.ParamKind) bool {
+	switch kind {
+	case models.ConvWeight, models.LinearWeight, models.Bias, models.BNWeight, models.BNBias:
+		return true
+	}
+	return false
+}
