@@ -1,0 +1,542 @@
+// Package campaign runs FORTUNE's fault-injection campaigns: for one model, every storage
+// variant (8-bit baseline, unprotected w-bit, P-w) × bit error rate × trial. A trial draws
+// fresh faults from a seed derived from (campaign seed, model, variant, BER, trial), then
+// decodes, dequantizes and evaluates, with the memory and the evaluation images staying on the
+// backend: per variant one compiled fault graph (draw, inject, decode, dequantize, with the
+// seed and BER as inputs) and one compiled inference graph serve every trial.
+//
+// Every finished golden evaluation, trial and timing is appended to a JSON Lines results file
+// and synced; running the same campaign again resumes it without repeating or losing a trial.
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified.
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/inject"
+	"github.com/fortune-go/fortune/fortune/internal/reference"
+	"github.com/fortune-go/fortune/fortune/memory"
+	"github.com/fortune-go/fortune/fortune/quant"
+	"github.com/fortune-go/fortune/fortune/stats"
+	"github.com/fortune-go/fortune/fortune/storage"
+	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
+	"github.com/fortune-go/fortune/gomlx_models/train"
+)
+
+// PaperBERs are the bit error rates of the paper's Table II.
+var PaperBERs = []float64{1e-5, 3e-5, 1e-4, 3e-4}
+
+// PaperVariants are the variants of Table II plus the unprotected widths of Fig. 5.
+var PaperVariants = []string{"8-bit", "P-5", "P-4", "P-3", "U-5", "U-4", "U-3"}
+
+// Settings define a campaign; they are stored in the results file's header, and a resumed run
+// must use the same.
+type Settings struct {
+	// Model is the registry name of the network.
+	Model string `json:"model"`
+	// Weights describes the FP32 weights used (a path or "trained: …").
+	Weights string `json:"weights"`
+	// Variants are storage variants: "8-bit", "P-w", "U-w".
+	Variants []string `json:"variants"`
+	// BERs are the bit error rates, each in (0, 1].
+	BERs []float64 `json:"bers"`
+	// Trials is the (maximum) number of trials per variant and BER.
+	Trials int `json:"trials"`
+	// HalfWidth, when positive, stops a (variant, BER) early once the 95% confidence interval
+	// of the mean accuracy drop is at most this many percentage points wide on each side,
+	// after at least MinTrials trials.
+	HalfWidth float64 `json:"half_width,omitempty"`
+	// MinTrials is the minimum number of trials before HalfWidth may stop (default 5).
+	MinTrials int `json:"min_trials,omitempty"`
+	// Seed is the campaign seed.
+	Seed uint64 `json:"seed"`
+	// Placement is the fault placement: distinct, replacement, legacy or bernoulli.
+	Placement string `json:"placement"`
+	// SignNegate models 8-bit sign-bit faults as the authors' negation instead of a bit flip.
+	SignNegate bool `json:"sign_negate,omitempty"`
+	// LegacyLayers injects into the authors' layer lists instead of every conv/linear weight.
+	LegacyLayers bool `json:"legacy_layers,omitempty"`
+	// LegacyClamp clamps affine codes to [0, 255] as the authors' library did.
+	LegacyClamp bool `json:"legacy_clamp,omitempty"`
+	// PerTensor quantizes per tensor (the paper's equations) instead of per channel.
+	PerTensor bool `json:"per_tensor,omitempty"`
+	// LegacyDropout keeps AlexNet's dropout active at evaluation, as the authors' code did.
+	LegacyDropout bool `json:"legacy_dropout,omitempty"`
+	// Eval describes the evaluation images (split and count).
+	Eval string `json:"eval"`
+	// BatchSize is the evaluation batch size.
+	BatchSize int `json:"batch_size"`
+	// TimingRuns is how many repetitions the execution-time median takes (default 5).
+	TimingRuns int `json:"timing_runs,omitempty"`
+}
+
+// Validate reports impossible settings with the offending field's flag name.
+func (s Settings) Validate() error {
+	if _, err := models.New(s.Model); err != nil {
+		return fmt.Errorf("--model: %w", err)
+	}
+	if len(s.Variants) == 0 {
+		return fmt.Errorf("--variants: none given")
+	}
+	for _, v := range s.Variants {
+		if _, err := storage.Parse(v); err != nil {
+			return fmt.Errorf("--variants: %w", err)
+		}
+	}
+	if len(s.BERs) == 0 {
+		return fmt.Errorf("--bers: none given")
+	}
+	for _, b := range s.BERs {
+		if !(b > 0 && b <= 1) {
+			return fmt.Errorf("--bers: bit error rate %g out of range (0, 1]", b)
+		}
+	}
+	if s.Trials < 1 {
+		return fmt.Errorf("--trials: %d, want at least 1", s.Trials)
+	}
+	if s.HalfWidth < 0 || math.IsNaN(s.HalfWidth) {
+		return fmt.Errorf("--half-width: %g, want ≥ 0", s.HalfWidth)
+	}
+	if _, err := inject.ParsePlacement(s.Placement); err != nil {
+		return fmt.Errorf("--placement: %w", err)
+	}
+	if s.BatchSize < 1 {
+		return fmt.Errorf("--batch: %d, want at least 1", s.BatchSize)
+	}
+	return nil
+}
+
+// Diff describes how two settings differ ("" when equal).
+func (s Settings) Diff(o Settings) string {
+	a, b := fmt.Sprintf("%+v", s), fmt.Sprintf("%+v", o)
+	if a == b {
+		return ""
+	}
+	return fmt.Sprintf("stored %s, now %s", a, b)
+}
+
+func (s Settings) minTrials() int {
+	if s.MinTrials > 0 {
+		return s.MinTrials
+	}
+	return 5
+}
+
+func (s Settings) timingRuns() int {
+	if s.TimingRuns > 0 {
+		return s.TimingRuns
+	}
+	return 5
+}
+
+// TrialSeed derives a trial's fault seed from the campaign seed and the trial's coordinates.
+func TrialSeed(seed uint64, model, variant string, ber float64, trial int) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s|%s|%.6e", model, variant, ber)
+	return reference.SplitMix64(seed^h.Sum64(), uint64(trial))
+}
+
+// Setup is what a campaign runs on.
+type Setup struct {
+	// Backend runs the graphs; Info describes it.
+	Backend compute.Backend
+	Info    backend.Info
+	// Model is the network, Params its FP32 weights.
+	Model  models.Model
+	Params *checkpoint.Params
+	// Eval is the evaluation set.
+	Eval train.Dataset
+	// Progress receives progress lines (may be nil).
+	Progress io.Writer
+	// Version is the project version recorded in the results.
+	Version string
+}
+
+// Run runs (or resumes) the campaign, appending to the results file at path, and returns all
+// records of the file.
+func Run(ctx context.Context, setup Setup, s Settings, path string) ([]Record, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if setup.Model.Name() != s.Model {
+		return nil, fmt.Errorf("campaign: setup model %s but settings model %s", setup.Model.Name(), s.Model)
+	}
+	prov := Provenance{Version: setup.Version, Backend: setup.Info.Config, Device: setup.Info.Device,
+		Started: time.Now().UTC().Format(time.RFC3339)}
+	st, err := Open(path, s, prov)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	r, err := newRunner(setup, s)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	for _, v := range s.Variants {
+		if err := r.variant(ctx, st, v); err != nil {
+			return st.Records(), err
+		}
+	}
+	return st.Records(), nil
+}
+
+// runner holds what every variant shares: parameters, evaluation batches, inference graph.
+type runner struct {
+	Setup
+	s        Settings
+	params   []*tensors.Tensor
+	index    map[string]int // Param name → position.
+	layers   []memory.Layer // Unique injectable layers, memory order.
+	listed   []string       // Injectable list as given (legacy lists may repeat a layer).
+	xs, ys   []*tensors.Tensor
+	images   int
+	infer    *Exec
+	progress *progress
+}
+
+func newRunner(setup Setup, s Settings) (*runner, error) {
+	r := &runner{Setup: setup, s: s, index: map[string]int{}, progress: newProgress(setup.Progress)}
+	var err error
+	if r.params, err = train.ParamTensors(setup.Model, setup.Params); err != nil {
+		return nil, err
+	}
+	specs := setup.Model.Params()
+	for i, p := range specs {
+		r.index[p.Name] = i
+	}
+	r.listed = setup.Model.Injectable(s.LegacyLayers)
+	var names []string
+	var shapes [][]int
+	for _, n := range r.listed {
+		if slices.Contains(names, n) {
+			continue
+		}
+		i, ok := r.index[n]
+		if !ok {
+			return nil, fmt.Errorf("campaign: injectable layer %s is not a parameter of %s", n, setup.Model.Name())
+		}
+		names, shapes = append(names, n), append(shapes, specs[i].Shape)
+	}
+	r.layers = memory.Layout(names, shapes)
+	if err := r.loadBatches(); err != nil {
+		return nil, err
+	}
+	r.infer, err = NewExec(setup.Backend, r.inferenceGraph)
+	if err != nil {
+		return nil, fmt.Errorf("campaign: %w", err)
+	}
+	return r, nil
+}
+
+func (r *runner) close() {
+	r.infer.Finalize()
+	for _, t := range append(r.xs, r.ys...) {
+		t.FinalizeAll()
+	}
+}
+
+// loadBatches materializes the evaluation set once, as batch tensors; the last batch is padded
+// with label −1, which never counts as correct.
+func (r *runner) loadBatches() error {
+	shape := r.Model.InputShape()
+	size := shape[0] * shape[1] * shape[2]
+	bs := r.s.BatchSize
+	r.images = r.Eval.Len()
+	if r.images == 0 {
+		return fmt.Errorf("campaign: empty evaluation set")
+	}
+	for start := 0; start < r.images; start += bs {
+		n := min(bs, r.images-start)
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = start + i
+		}
+		x := make([]float32, bs*size)
+		y := make([]int32, bs)
+		if err := r.Eval.Batch(idx, x[:n*size], y[:n]); err != nil {
+			return fmt.Errorf("campaign: evaluation batch at %d: %w", start, err)
+		}
+		for i := n; i < bs; i++ {
+			y[i] = -1
+		}
+		r.xs = append(r.xs, tensors.FromFlatDataAndDimensions(x, bs, shape[0], shape[1], shape[2]))
+		r.ys = append(r.ys, tensors.FromFlatDataAndDimensions(y, bs))
+	}
+	return nil
+}
+
+// inferenceGraph: parameters (model order), x, y [, rng] → number of correct predictions.
+func (r *runner) inferenceGraph(in []*Node) *Node {
+	specs := r.Model.Params()
+	n := len(specs)
+	params := train.ParamNodes(specs, in[:n])
+	x, y := in[n], in[n+1]
+	mode := models.Mode{LegacyDropout: r.s.LegacyDropout}
+	if r.s.LegacyDropout {
+		mode.RNG = in[n+2]
+	}
+	logits, _ := r.Model.Forward(params, x, mode)
+	pred := ArgMax(logits, -1, dtypes.Int32)
+	return ReduceAllSum(ConvertDType(Equal(pred, y), dtypes.Int32))
+}
+
+// evaluate counts correct predictions with the injectable weights replaced by ws.
+func (r *runner) evaluate(ws []*tensors.Tensor, dropoutSeed uint64) (int, error) {
+	args := make([]any, 0, len(r.params)+3)
+	for _, p := range r.params {
+		args = append(args, p)
+	}
+	for i, l := range r.layers {
+		args[r.index[l.Name]] = ws[i]
+	}
+	n := len(args)
+	correct := 0
+	for b := range r.xs {
+		args = append(args[:n], r.xs[b], r.ys[b])
+		var rng *tensors.Tensor
+		if r.s.LegacyDropout {
+			var err error
+			if rng, err = RNGStateFromSeed(int64(reference.SplitMix64(dropoutSeed, uint64(b)) >> 1)); err != nil {
+				return 0, err
+			}
+			args = append(args, rng)
+		}
+		out, err := r.infer.Call(args...)
+		if rng != nil {
+			rng.FinalizeAll()
+		}
+		if err != nil {
+			return 0, fmt.Errorf("campaign: inference: %w", err)
+		}
+		correct += int(tensors.ToScalar[int32](out[0]))
+		out[0].FinalizeAll()
+	}
+	return correct, nil
+}
+
+// variantGraphs are the compiled graphs of one variant.
+type variantGraphs struct {
+	mem    *memory.Memory
+	plan   inject.Plan
+	read   *Exec // words, scales, zeros → weights.
+	faulty *Exec // words, seed, BER, scales, zeros → weights…, stats.
+}
+
+func (vg *variantGraphs) close() {
+	vg.read.Finalize()
+	vg.faulty.Finalize()
+	vg.mem.Words.FinalizeAll()
+}
+
+func (vg *variantGraphs) args(extra ...any) []any {
+	a := []any{vg.mem.Words}
+	a = append(a, extra...)
+	for _, s := range vg.mem.Scales {
+		a = append(a, s)
+	}
+	for _, z := range vg.mem.Zeros {
+		a = append(a, z)
+	}
+	return a
+}
+
+func (r *runner) build(scheme storage.Scheme) (*variantGraphs, error) {
+	ws := make([]*tensors.Tensor, len(r.layers))
+	for i, l := range r.layers {
+		ws[i] = r.params[r.index[l.Name]]
+	}
+	opts := memory.Options{LegacyClamp: r.s.LegacyClamp}
+	if r.s.PerTensor {
+		opts.Granularity = quant.PerTensor
+	}
+	mem, err := memory.Build(r.Backend, scheme, r.layers, ws, opts)
+	if err != nil {
+		return nil, err
+	}
+	placement, _ := inject.ParsePlacement(r.s.Placement)
+	sign := inject.SignXOR
+	if r.s.SignNegate {
+		if _, ok := scheme.(storage.Baseline8); ok {
+			sign = inject.SignNegate
+		}
+	}
+	plan := mem.Plan(placement, sign, 1)
+	if placement == inject.Legacy { // The listed layers, a repeated one at its single place.
+		plan.LayerWords, plan.LayerOffsets, plan.MemoryWords = nil, nil, mem.N()
+		for _, name := range r.listed {
+			for _, l := range mem.Layers {
+				if l.Name == name {
+					plan.LayerWords = append(plan.LayerWords, l.Words)
+					plan.LayerOffsets = append(plan.LayerOffsets, l.Offset)
+				}
+			}
+		}
+	}
+	maxF := 0
+	for _, b := range r.s.BERs {
+		f, err := inject.Count(b, plan.Bits())
+		if err != nil {
+			return nil, err
+		}
+		maxF = max(maxF, f)
+	}
+	plan.Capacity = inject.CapacityFor(placement, maxF, plan.Bits())
+	if err := plan.Validate(); err != nil {
+		return nil, err
+	}
+	nl := len(mem.Layers)
+	read, err := NewExec(r.Backend, func(in []*Node) []*Node {
+		return memory.Read(in[0], in[1:1+nl], in[1+nl:], mem.Layers, scheme, mem.Quant)
+	})
+	if err != nil {
+		return nil, err
+	}
+	faulty, err := NewExec(r.Backend, func(in []*Node) []*Node {
+		words, stat := inject.Inject(in[0], in[1], in[2], plan)
+		return append(memory.Read(words, in[3:3+nl], in[3+nl:], mem.Layers, scheme, mem.Quant), stat)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &variantGraphs{mem: mem, plan: plan, read: read, faulty: faulty}, nil
+}
+
+func finalizeAll(ts []*tensors.Tensor) {
+	for _, t := range ts {
+		t.FinalizeAll()
+	}
+}
+
+// variant runs the golden evaluation, the timing and all trials of one variant.
+func (r *runner) variant(ctx context.Context, st *Store, name string) error {
+	scheme, _ := storage.Parse(name)
+	name = scheme.Name()
+	vg, err := r.build(scheme)
+	if err != nil {
+		return fmt.Errorf("campaign %s: %w", name, err)
+	}
+	defer vg.close()
+	golden, ok := st.Find("golden", name, 0, 0)
+	if !ok {
+		ws, err := vg.read.Call(vg.args()...)
+		if err != nil {
+			return fmt.Errorf("campaign %s: %w", name, err)
+		}
+		c, err := r.evaluate(ws, r.s.Seed)
+		finalizeAll(ws)
+		if err != nil {
+			return err
+		}
+		golden = Record{Kind: "golden", Model: r.s.Model, Variant: name, Correct: c, Total: r.images,
+			MemoryBits: vg.mem.StoredBits(), HeldBytes: vg.mem.HeldBytes()}
+		if err := st.Append(golden); err != nil {
+			return err
+		}
+	}
+	r.progress.linef("%s %s: golden %.2f%% (%d/%d), %d stored bits", r.s.Model, name, golden.Accuracy(), golden.Correct, golden.Total, golden.MemoryBits)
+	if _, ok := st.Find("timing", name, 0, 0); !ok {
+		if err := r.timing(st, vg, name); err != nil {
+			return err
+		}
+	}
+	for _, ber := range r.s.BERs {
+		if err := r.trials(ctx, st, vg, name, ber, golden); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timing measures fault-free protected inference (decode and dequantization included) over
+// up to 10 evaluation batches, median of TimingRuns runs after one warm-up.
+func (r *runner) timing(st *Store, vg *variantGraphs, name string) error {
+	batches := min(len(r.xs), 10)
+	once := func() (time.Duration, error) {
+		t0 := time.Now()
+		ws, err := vg.read.Call(vg.args()...)
+		if err != nil {
+			return 0, err
+		}
+		xs, ys := r.xs, r.ys
+		r.xs, r.ys = xs[:batches], ys[:batches]
+		_, err = r.evaluate(ws, 0)
+		r.xs, r.ys = xs, ys
+		finalizeAll(ws)
+		return time.Since(t0), err
+	}
+	if _, err := once(); err != nil {
+		return fmt.Errorf("campaign %s timing: %w", name, err)
+	}
+	runs := r.s.timingRuns()
+	ds := make([]float64, runs)
+	for i := range ds {
+		d, err := once()
+		if err != nil {
+			return fmt.Errorf("campaign %s timing: %w", name, err)
+		}
+		ds[i] = d.Seconds()
+	}
+	sort.Float64s(ds)
+	return st.Append(Record{Kind: "timing", Model: r.s.Model, Variant: name, Seconds: ds[runs/2], Runs: runs})
+}
+
+func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name string, ber float64, golden Record) error {
+	f, _ := inject.Count(ber, vg.plan.Bits())
+	var drops []float64
+	rule := stats.StopRule{MinTrials: r.s.minTrials(), MaxTrials: r.s.Trials, HalfWidth: r.s.HalfWidth}
+	r.progress.start(fmt.Sprintf("%s %s BER %.0e", r.s.Model, name, ber), r.s.Trials)
+	defer r.progress.end()
+	for t := range r.s.Trials {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if r.s.HalfWidth > 0 && len(drops) >= rule.MinTrials {
+			if d, err := rule.Check(drops); err == nil && d.Stop {
+				r.progress.note(d.Reason)
+				return nil
+			}
+		}
+		rec, ok := st.Find("trial", name, ber, t)
+		if !ok {
+			seed := TrialSeed(r.s.Seed, r.s.Model, name, ber, t)
+			out, err := vg.faulty.Call(vg.args(tensors.FromScalar(seed), tensors.FromScalar(ber))...)
+			if err != nil {
+				return fmt.Errorf("campaign %s BER %g trial %d: %w", name, ber, t, err)
+			}
+			stat := tensors.MustCopyFlatData[int32](out[len(out)-1])
+			ws := out[:len(out)-1]
+			if stat[inject.StatShortfall] != 0 {
+				finalizeAll(out)
+				return fmt.Errorf("campaign %s BER %g trial %d: %d of %d faults could not be placed", name, ber, t, stat[inject.StatShortfall], f)
+			}
+			c, err := r.evaluate(ws, seed)
+			finalizeAll(out)
+			if err != nil {
+				return err
+			}
+			rec = Record{Kind: "trial", Model: r.s.Model, Variant: name, BER: ber, Trial: t, Seed: seed,
+				Faults: f, Sites: int(stat[inject.StatSites]), Correct: c, Total: r.images}
+			if err := st.Append(rec); err != nil {
+				return err
+			}
+		}
+		drops = append(drops, golden.Accuracy()-rec.Accuracy())
+		m, _ := stats.Mean(drops)
+		r.progress.step(t+1, fmt.Sprintf("drop %.2f pp (mean %.2f)", drops[len(drops)-1], m))
+	}
+	return nil
+}

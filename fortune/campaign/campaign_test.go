@@ -1,0 +1,158 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/internal/backendtest"
+	"github.com/fortune-go/fortune/fortune/metrics"
+	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/gomlx_models/train"
+)
+
+// setup returns LeNet-5 with random (untrained) weights and a small random evaluation set:
+// enough to exercise the campaign mechanics, not its accuracy.
+func setup(t *testing.T) Setup {
+	t.Helper()
+	m, err := models.New("lenet5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := train.InitParams(m.Params(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	n := 40
+	x := make([]float32, n*28*28)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	y := make([]int32, n)
+	for i := range y {
+		y[i] = int32(r.IntN(10))
+	}
+	return Setup{Backend: backendtest.Go(t), Info: backend.Info{Name: "go", Config: "go"}, Model: m, Params: p,
+		Eval: &train.SliceDataset{X: x, Y: y}}
+}
+
+func settings() Settings {
+	return Settings{Model: "lenet5", Variants: []string{"8-bit", "P-4"}, BERs: []float64{1e-3, 1e-2},
+		Trials: 3, Seed: 7, Placement: "distinct", Eval: "random", BatchSize: 16, TimingRuns: 1}
+}
+
+func trialsOf(recs []Record) map[string]Record {
+	m := map[string]Record{}
+	for _, r := range recs {
+		if r.Kind == "trial" {
+			m[fmt.Sprintf("%s|%g|%d", r.Variant, r.BER, r.Trial)] = r
+		}
+	}
+	return m
+}
+
+
+// TestRunResume: a run interrupted midway and run again gives the same records as an
+// uninterrupted run, with no trial repeated or lost, and the same seed reproduces accuracies.
+func TestRunResume(t *testing.T) {
+	su := setup(t)
+	dir := t.TempDir()
+	full, err := Run(context.Background(), su, settings(), filepath.Join(dir, "full.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := trialsOf(full)
+	if len(want) != 2*2*3 {
+		t.Fatalf("%d trials recorded, want 12", len(want))
+	}
+	// Interrupt after 4 trials via the progress writer.
+	ctx, cancel := context.WithCancel(context.Background())
+	su2 := su
+	su2.Progress = &cancelAfter{n: 4, cancel: cancel}
+	path := filepath.Join(dir, "resumed.jsonl")
+	if _, err := Run(ctx, su2, settings(), path); err == nil {
+		t.Fatal("interrupted run reported no error")
+	}
+	part, _ := ReadFile(path)
+	if n := len(trialsOf(part)); n == 0 || n >= 12 {
+		t.Fatalf("interrupted run recorded %d trials, want some but not all", n)
+	}
+	// A torn last line (a crash mid-write) is cut off on resume.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"kind":"trial","variant":"P-4"`)
+	f.Close()
+	got, err := Run(context.Background(), su, settings(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for _, r := range got {
+		if r.Kind == "trial" {
+			count++
+		}
+	}
+	if count != 12 {
+		t.Errorf("resumed file has %d trial lines, want 12 (no repeats)", count)
+	}
+	for k, r := range trialsOf(got) {
+		if w := want[k]; w.Correct != r.Correct || w.Seed != r.Seed || w.Sites != r.Sites {
+			t.Errorf("%s: resumed %+v, uninterrupted %+v", k, r, w)
+		}
+	}
+	// Other settings are refused.
+	s := settings()
+	s.Seed = 8
+	if _, err := Run(context.Background(), su, s, path); err == nil || !strings.Contains(err.Error(), "other settings") {
+		t.Errorf("changed settings accepted: %v", err)
+	}
+	rows, err := Rows(got, metrics.PDropModel{C: metrics.DefaultC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || len(rows[1].PerBER) != 2 || rows[1].PerBER[0].Trials != 3 {
+		t.Errorf("rows: %+v", rows)
+	}
+	if rows[0].ExecTimePct != 100 {
+		t.Errorf("8-bit exec time %.1f%%, want 100%%", rows[0].ExecTimePct)
+	}
+}
+
+// TestSettingsValidate: impossible settings name the flag.
+func TestSettingsValidate(t *testing.T) {
+	for flag, mutate := range map[string]func(*Settings){
+		"--bers":       func(s *Settings) { s.BERs = []float64{1.5} },
+		"--variants":   func(s *Settings) { s.Variants = []string{"P-9"} },
+		"--trials":     func(s *Settings) { s.Trials = 0 },
+		"--model":      func(s *Settings) { s.Model = "nope" },
+		"--placement":  func(s *Settings) { s.Placement = "everywhere" },
+		"--half-width": func(s *Settings) { s.HalfWidth = -1 },
+	} {
+		s := settings()
+		mutate(&s)
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("%s: error %v", flag, err)
+		}
+	}
+}
+
+type cancelAfter struct {
+	n      int
+	seen   int
+	cancel func()
+}
+
+func (c *cancelAfter) Write(b []byte) (int, error) {
+	if strings.Contains(string(b), "trial ") {
+		c.seen++
+		if c.seen >= c.n {
+			c.cancel()
+		}
+	}
+	return len(b), nil
+}
