@@ -57,7 +57,6 @@ func trialsOf(recs []Record) map[string]Record {
 	return m
 }
 
-
 // TestRunResume: a run interrupted midway and run again gives the same records as an
 // uninterrupted run, with no trial repeated or lost, and the same seed reproduces accuracies.
 func TestRunResume(t *testing.T) {
