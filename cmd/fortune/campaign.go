@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/gomlx/compute"
+
+	"github.com/fortune-go/fortune/data"
+	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/campaign"
+	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
+)
+
+// campaignOptions are the campaign flags.
+type campaignOptions struct {
+	model, weights, variants, bers string
+	trials, minTrials, batch       int
+	halfWidth                      float64
+	seed                           uint64
+	placement, sign, split         string
+	limit                          int
+	legacy                         bool
+	perTensor                      bool
+	out                            string
+}
+
+func (o *campaignOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.model, "model", "", "network (e.g. lenet5, alexnet, vgg11, resnet18, inception_v3)")
+	fs.StringVar(&o.weights, "weights", "", "FP32 weights: a checkpoint of 'fortune train', .safetensors, or a PyTorch .pt state dict")
+	fs.StringVar(&o.variants, "variants", strings.Join(campaign.PaperVariants, ","), "storage variants: 8-bit, P-w (w=2…6), U-w (w=2…8)")
+	fs.StringVar(&o.bers, "bers", "1e-5,3e-5,1e-4,3e-4", "bit error rates, each in (0, 1]")
+	fs.IntVar(&o.trials, "trials", 20, "trials per variant and BER (the maximum, with --half-width)")
+	fs.Float64Var(&o.halfWidth, "half-width", 0, "stop a (variant, BER) once its 95% CI half-width is at most this (pp); 0: always run --trials")
+	fs.IntVar(&o.minTrials, "min-trials", 5, "minimum trials before --half-width may stop")
+	fs.Uint64Var(&o.seed, "seed", 1, "campaign seed")
+	fs.StringVar(&o.placement, "placement", "", "fault placement: distinct (default), replacement, legacy (authors': layer uniform) or bernoulli")
+	fs.StringVar(&o.sign, "sign", "", "8-bit sign-bit fault: xor (default) or negate (authors')")
+	fs.StringVar(&o.split, "split", "", "evaluation images: test (default) or legacy (authors' subsets)")
+	fs.IntVar(&o.limit, "limit", 0, "evaluate on the first N images of the split only (0: all)")
+	fs.IntVar(&o.batch, "batch", 100, "evaluation batch size")
+	fs.BoolVar(&o.legacy, "legacy", false, "the authors' protocol: legacy placement, sign negation, layer lists, [0,255] clamp, splits and AlexNet dropout")
+	fs.BoolVar(&o.perTensor, "per-tensor", false, "quantize per tensor (the paper's equations) instead of per output channel")
+	fs.StringVar(&o.out, "out", "runs/campaign", "output folder; results go to OUT/MODEL.jsonl and a run resumes there")
+}
+
+// settings turns the flags into campaign settings (validated by campaign.Settings.Validate).
+func (o *campaignOptions) settings() (campaign.Settings, data.Split, error) {
+	bers, err := floatList("--bers", o.bers)
+	if err != nil {
+		return campaign.Settings{}, 0, err
+	}
+	s := campaign.Settings{Model: o.model, Weights: o.weights, Variants: stringList(o.variants), BERs: bers,
+		Trials: o.trials, HalfWidth: o.halfWidth, MinTrials: o.minTrials, Seed: o.seed,
+		Placement: "distinct", BatchSize: o.batch, PerTensor: o.perTensor}
+	split := data.Test
+	if o.legacy {
+		s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp = "legacy", true, true, true
+		s.LegacyDropout = o.model == "alexnet"
+		split = data.Legacy
+	}
+	if o.placement != "" {
+		s.Placement = o.placement
+	}
+	switch o.sign {
+	case "":
+	case "xor":
+		s.SignNegate = false
+	case "negate":
+		s.SignNegate = true
+	default:
+		return s, 0, fmt.Errorf("--sign: %q, want xor or negate", o.sign)
+	}
+	if o.split != "" {
+		if split, err = parseSplit(o.split); err != nil {
+			return s, 0, err
+		}
+	}
+	if o.limit < 0 {
+		return s, 0, fmt.Errorf("--limit: %d, want ≥ 0", o.limit)
+	}
+	s.Eval = split.String()
+	if o.limit > 0 {
+		s.Eval += fmt.Sprintf(", first %d images", o.limit)
+	}
+	return s, split, s.Validate()
+}
+
+func runCampaign(args []string) error {
+	fs := flag.NewFlagSet("campaign", flag.ContinueOnError)
+	var c common
+	var o campaignOptions
+	c.register(fs)
+	o.register(fs)
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	s, split, err := o.settings()
+	if err != nil {
+		return err
+	}
+	m, err := newModel(o.model)
+	if err != nil {
+		return err
+	}
+	p, err := loadWeights(m, o.weights)
+	if err != nil {
+		return err
+	}
+	b, info, err := c.open()
+	if err != nil {
+		return err
+	}
+	path, err := runOneCampaign(b, info, &c, m, p, s, split, o.limit, o.out)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("results: %s\n", path)
+	return nil
+}
+
+// runOneCampaign loads the evaluation set and runs (or resumes) the campaign into
+// OUT/MODEL.jsonl, returning that path.
+func runOneCampaign(b compute.Backend, info backend.Info, c *common, m models.Model, p *checkpoint.Params,
+	s campaign.Settings, split data.Split, limit int, out string) (string, error) {
+	if err := mkdir("--out", out); err != nil {
+		return "", err
+	}
+	ds, err := c.dataset(m, split, limit)
+	if err != nil {
+		return "", err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	path := filepath.Join(out, m.Name()+".jsonl")
+	setup := campaign.Setup{Backend: b, Info: info, Model: m, Params: p, Eval: ds, Progress: c.progress(), Version: version}
+	fmt.Fprintf(os.Stderr, "campaign %s: %d variants × %d BERs × %d trials on %d images (%s); results in %s\n",
+		m.Name(), len(s.Variants), len(s.BERs), s.Trials, ds.Len(), s.Eval, path)
+	if _, err := campaign.Run(ctx, setup, s, path); err != nil {
+		return path, fmt.Errorf("campaign %s (finished trials are kept in %s; run again to resume): %w", m.Name(), path, err)
+	}
+	return path, nil
+}

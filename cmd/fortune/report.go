@@ -1,0 +1,137 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fortune-go/fortune/fortune/campaign"
+	"github.com/fortune-go/fortune/fortune/metrics"
+	"github.com/fortune-go/fortune/fortune/report"
+)
+
+func runReport(args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	out := fs.String("out", "runs/report", "output folder for tables and figures")
+	c := fs.Float64("pdrop-c", metrics.DefaultC, "P_drop coefficient c = (T/t)·P_single (Eq. 6)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: fortune report [--out DIR] RESULTS.jsonl …\n")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args, true); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("no results files given (e.g. runs/campaign/*.jsonl)")
+	}
+	files, err := writeReport(fs.Args(), *out, metrics.PDropModel{C: *c})
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		fmt.Println(f)
+	}
+	return nil
+}
+
+// writeReport reads results files and writes Table I and II (CSV, Markdown), the comparison
+// with the paper and Figures 5-7 (SVG, PNG) to out. It returns the files written.
+func writeReport(results []string, out string, pm metrics.PDropModel) ([]string, error) {
+	if !(pm.C > 0) {
+		return nil, fmt.Errorf("--pdrop-c: %g, want > 0", pm.C)
+	}
+	var records []campaign.Record
+	prov := report.Provenance{Title: "FORTUNE reproduction", Version: version, Date: time.Now().UTC(),
+		Seeds: map[string]uint64{}, Settings: map[string]string{}}
+	var backends, devices []string
+	for _, path := range results {
+		recs, err := campaign.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 || recs[0].Kind != "header" {
+			return nil, fmt.Errorf("%s: not a results file (no header line)", path)
+		}
+		h := recs[0]
+		if h.Provenance != nil {
+			if !slices.Contains(backends, h.Provenance.Backend) {
+				backends = append(backends, h.Provenance.Backend)
+			}
+			if !slices.Contains(devices, h.Provenance.Device) {
+				devices = append(devices, h.Provenance.Device)
+			}
+		}
+		s := h.Settings
+		prov.Seeds[s.Model] = s.Seed
+		prov.Settings[s.Model] = fmt.Sprintf("weights=%s eval=%s placement=%s sign_negate=%t legacy_layers=%t legacy_clamp=%t per_tensor=%t dropout=%t trials=%d half_width=%g",
+			s.Weights, s.Eval, s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp, s.PerTensor, s.LegacyDropout, s.Trials, s.HalfWidth)
+		records = append(records, recs...)
+	}
+	prov.Backend, prov.Device = strings.Join(backends, "; "), strings.Join(devices, "; ")
+	rows, err := campaign.Rows(records, pm)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("no finished variant in %s", strings.Join(results, ", "))
+	}
+	if err := mkdir("--out", out); err != nil {
+		return nil, err
+	}
+	var written []string
+	write := func(name string, data []byte, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		p := filepath.Join(out, name)
+		if err := report.WriteFileAtomic(p, data, 0o644); err != nil {
+			return err
+		}
+		written = append(written, p)
+		return nil
+	}
+	t1c, err := report.TableICSV(prov, rows)
+	if err := write("table1.csv", t1c, err); err != nil {
+		return nil, err
+	}
+	t1m, err := report.TableIMarkdown(prov, rows)
+	if err := write("table1.md", t1m, err); err != nil {
+		return nil, err
+	}
+	t2c, err := report.TableIICSV(prov, rows)
+	if err := write("table2.csv", t2c, err); err != nil {
+		return nil, err
+	}
+	t2m, err := report.TableIIMarkdown(prov, rows, report.TableIIOptions{PDrop: metrics.BERMatched, ShowCI: true})
+	if err := write("table2.md", t2m, err); err != nil {
+		return nil, err
+	}
+	cmp, err := report.Compare(rows, metrics.BERMatched)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := report.ComparisonCSV(prov, cmp)
+	if err := write("comparison.csv", cc, err); err != nil {
+		return nil, err
+	}
+	cm, err := report.ComparisonMarkdown(prov, cmp)
+	if err := write("comparison.md", cm, err); err != nil {
+		return nil, err
+	}
+	opts := report.FigureOptions{Provenance: &prov}
+	for _, fig := range []func([]report.Row, report.FigureOptions) (report.Figure, error){report.Figure5, report.Figure6, report.Figure7} {
+		f, err := fig(rows, opts)
+		if err != nil {
+			return nil, err
+		}
+		svg, png, err := f.Save(out)
+		if err != nil {
+			return nil, err
+		}
+		written = append(written, svg, png)
+	}
+	return written, nil
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/campaign"
+	"github.com/fortune-go/fortune/fortune/metrics"
+	models "github.com/fortune-go/fortune/gomlx_models"
+)
+
+// profile is a preset of reproduce.
+type profile struct {
+	name     string
+	models   []string
+	bers     []float64
+	trials   int
+	limit    int // Evaluation images (0: the whole split).
+	epochs   int // Training epochs when weights must be trained (0: the trainer's default).
+	describe string
+}
+
+var profiles = map[string]profile{
+	"quick": {name: "quick", models: []string{"lenet5"}, bers: []float64{1e-5, 3e-5, 1e-4, 3e-4, 1e-3},
+		trials: 10, limit: 2000, epochs: 3,
+		describe: "quick profile (CPU): LeNet-5 (ours, not one of the paper's networks) on Fashion-MNIST, first 2,000 test images, 10 trials per point"},
+	"paper": {name: "paper", models: []string{"alexnet", "vgg11", "resnet18", "inception_v3"}, bers: campaign.PaperBERs,
+		trials:   20,
+		describe: "paper profile: the paper's four networks, full test sets, 20 trials per point"},
+}
+
+func runReproduce(args []string) error {
+	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
+	var c common
+	c.register(fs)
+	prof := fs.String("profile", "", "quick (default on the pure-Go backend) or paper (default on XLA)")
+	modelList := fs.String("models", "", "networks to run (default: the profile's)")
+	out := fs.String("out", "runs/reproduce", "output folder: weights/, PROTOCOL/MODEL.jsonl, PROTOCOL/report/")
+	weightsDir := fs.String("weights-dir", "", "where to find MODEL.safetensors or MODEL.pt (default OUT/weights); missing weights are trained")
+	protocol := fs.String("protocol", "corrected", "corrected (our defaults), legacy (the authors' code) or both")
+	trials := fs.Int("trials", 0, "trials per variant and BER (default: the profile's)")
+	limit := fs.Int("limit", -1, "evaluation images (default: the profile's; 0: the whole split)")
+	epochs := fs.Int("epochs", 0, "training epochs for missing weights (default: the profile's)")
+	seed := fs.Uint64("seed", 1, "campaign and training seed")
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	var protocols []string
+	switch *protocol {
+	case "corrected", "legacy":
+		protocols = []string{*protocol}
+	case "both":
+		protocols = []string{"corrected", "legacy"}
+	default:
+		return fmt.Errorf("--protocol: %q, want corrected, legacy or both", *protocol)
+	}
+	if *trials < 0 {
+		return fmt.Errorf("--trials: %d, want ≥ 1", *trials)
+	}
+	if *epochs < 0 {
+		return fmt.Errorf("--epochs: %d, want ≥ 1", *epochs)
+	}
+	b, info, err := c.open()
+	if err != nil {
+		return err
+	}
+	if *prof == "" {
+		*prof = "paper"
+		if info.IsGo() {
+			*prof = "quick"
+		}
+	}
+	p, ok := profiles[*prof]
+	if !ok {
+		return fmt.Errorf("--profile: %q, want quick or paper", *prof)
+	}
+	if *modelList != "" {
+		p.models = stringList(*modelList)
+	}
+	for _, m := range p.models {
+		if _, err := models.New(m); err != nil {
+			return fmt.Errorf("--models: %w", err)
+		}
+	}
+	if *trials > 0 {
+		p.trials = *trials
+	}
+	if *limit >= 0 {
+		p.limit = *limit
+	}
+	if *epochs > 0 {
+		p.epochs = *epochs
+	}
+	if *weightsDir == "" {
+		*weightsDir = filepath.Join(*out, "weights")
+	}
+	fmt.Fprintf(os.Stderr, "reproduce: %s; models %s; protocols %s\n", p.describe, strings.Join(p.models, ", "), strings.Join(protocols, ", "))
+	start := time.Now()
+	for _, proto := range protocols {
+		var results []string
+		for _, name := range p.models {
+			m, _ := models.New(name)
+			wpath, err := findOrTrain(b, info, &c, m, *weightsDir, p.epochs, *seed)
+			if err != nil {
+				return err
+			}
+			weights, err := loadWeights(m, wpath)
+			if err != nil {
+				return err
+			}
+			o := campaignOptions{model: name, weights: wpath, variants: strings.Join(campaign.PaperVariants, ","),
+				bers: joinFloats(p.bers), trials: p.trials, minTrials: 5, seed: *seed, batch: 100,
+				limit: p.limit, legacy: proto == "legacy", out: filepath.Join(*out, proto)}
+			s, split, err := o.settings()
+			if err != nil {
+				return err
+			}
+			path, err := runOneCampaign(b, info, &c, m, weights, s, split, p.limit, o.out)
+			if err != nil {
+				return err
+			}
+			results = append(results, path)
+		}
+		files, err := writeReport(results, filepath.Join(*out, proto, "report"), metrics.PDropModel{C: metrics.DefaultC})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s protocol (%s):\n", proto, p.describe)
+		for _, f := range files {
+			fmt.Printf("  %s\n", f)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "reproduce: done in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// findOrTrain returns dir/MODEL.safetensors (or .pt) if present, else trains the model there.
+func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model, dir string, epochs int, seed uint64) (string, error) {
+	st := weightsPath(dir, m.Name())
+	if _, err := os.Stat(st + ".done"); err == nil {
+		return st, nil
+	}
+	pt := filepath.Join(dir, m.Name()+".pt")
+	if _, err := os.Stat(pt); err == nil {
+		return pt, nil
+	}
+	fmt.Fprintf(os.Stderr, "no weights for %s in %s: training from scratch\n", m.Name(), dir)
+	o := trainOptions{model: m.Name(), epochs: epochs, batch: 128, lr: 0.05, weightDecay: 5e-4, seed: seed, out: st}
+	if m.Dataset() == "fashion-mnist" {
+		o.lr = 0.02
+	}
+	if _, err := trainModel(b, info, c, m, o); err != nil {
+		return "", err
+	}
+	// Mark the checkpoint finished, so an interrupted training resumes instead of being used.
+	if err := os.WriteFile(st+".done", []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+		return "", errors.Join(fmt.Errorf("marking %s finished", st), err)
+	}
+	return st, nil
+}
+
+func joinFloats(fs []float64) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = fmt.Sprintf("%g", f)
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,57 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/fortune-go/fortune/fortune/metrics"
+	"github.com/fortune-go/fortune/fortune/search"
+)
+
+// VariantForWidth is the storage variant Algorithm 1 evaluates for data width w (SPEC §6):
+// the 8-bit baseline for w = 8, P-w while the protected word (w+2 bits) fits the authors' int8
+// storage (w ≤ 5), and unprotected w-bit otherwise.
+func VariantForWidth(w int) string {
+	switch {
+	case w == 8:
+		return "8-bit"
+	case w+2 <= 7:
+		return fmt.Sprintf("P-%d", w)
+	default:
+		return fmt.Sprintf("U-%d", w)
+	}
+}
+
+// Feasibility returns the callback of search.Search that evaluates width w by running this
+// campaign (base settings, with the one variant of that width) into dir/wW.jsonl, resuming
+// whatever was done before. The point's Time is the variant's measured execution time in
+// seconds, WorstDrop the largest mean accuracy drop over the BERs.
+func Feasibility(ctx context.Context, setup Setup, base Settings, dir string) search.Feasible {
+	return func(w int) (search.Point, error) {
+		s := base
+		s.Variants = []string{VariantForWidth(w)}
+		recs, err := Run(ctx, setup, s, filepath.Join(dir, fmt.Sprintf("w%d.jsonl", w)))
+		if err != nil {
+			return search.Point{}, fmt.Errorf("width %d: %w", w, err)
+		}
+		rows, err := Rows(recs, metrics.PDropModel{C: metrics.DefaultC})
+		if err != nil || len(rows) != 1 {
+			return search.Point{}, fmt.Errorf("width %d: summarizing results: %v", w, err)
+		}
+		r := rows[0]
+		p := search.Point{Width: w, Variant: r.Variant, Golden: r.Golden, MemoryBits: r.MemoryBits, WorstDrop: math.Inf(-1)}
+		for _, st := range r.PerBER {
+			if st.VulMean > p.WorstDrop {
+				p.WorstDrop, p.WorstBER = st.VulMean, st.BER
+			}
+		}
+		for _, rec := range recs {
+			if rec.Kind == "timing" {
+				p.Time = rec.Seconds
+			}
+		}
+		return p, nil
+	}
+}
