@@ -135,3 +135,6 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 	}
 	return written, nil
 }
+
+// pdropModel is the default P_drop model (c = 1.33e-15, as backed out of Table II).
+func pdropModel() metrics.PDropModel { return metrics.PDropModel{C: metrics.DefaultC} }

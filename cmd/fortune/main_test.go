@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fortune-go/fortune/fortune/campaign"
+	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
+	"github.com/fortune-go/fortune/gomlx_models/train"
+)
+
+// TestMain lets the tests run this binary as the fortune command (FORTUNE_AS_MAIN=1).
+func TestMain(m *testing.M) {
+	if os.Getenv("FORTUNE_AS_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestFlagErrors: impossible flags give an error naming the flag, never a panic.
+func TestFlagErrors(t *testing.T) {
+	cases := []struct {
+		run  func([]string) error
+		args []string
+		want string
+	}{
+		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--bers", "2"}, "--bers"},
+		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--bers", "abc"}, "--bers"},
+		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--variants", "P-9"}, "--variants"},
+		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--trials", "0"}, "--trials"},
+		{runCampaign, []string{"--model", "nope", "--weights", "x"}, "--model"},
+		{runCampaign, []string{"--model", "lenet5", "--weights", "/nonexistent.safetensors", "--backend", "go"}, "/nonexistent.safetensors"},
+		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--placement", "anywhere"}, "--placement"},
+		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--sign", "flip"}, "--sign"},
+		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--split", "dev"}, "--split"},
+		{runSearch, []string{"--model", "lenet5", "--weights", "x", "--n", "9"}, "--m/--n"},
+		{runSearch, []string{"--model", "lenet5", "--weights", "x", "--mode", "ternary"}, "--mode"},
+		{runTrain, []string{"--epochs", "-1"}, "--epochs"},
+		{runTrain, []string{"--lr", "0"}, "--lr"},
+		{runReport, []string{}, "no results files"},
+		{runReport, []string{"/nonexistent.jsonl"}, "/nonexistent.jsonl"},
+		{runBench, []string{"--ber", "1.5"}, "--ber"},
+		{runBench, []string{"--variant", "P-8", "--backend", "go"}, "--variant"},
+		{runReproduce, []string{"--protocol", "some"}, "--protocol"},
+		{runReproduce, []string{"--backend", "nope"}, "--backend"},
+	}
+	for _, c := range cases {
+		err := c.run(c.args)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want one naming %q", c.args, err, c.want)
+		}
+	}
+}
+
+// fashionMNISTOrSkip skips without the Debian Fashion-MNIST files, except under CI=true.
+func fashionMNISTOrSkip(t *testing.T) {
+	if _, err := os.Stat("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Fashion-MNIST missing under CI: %v", err)
+		}
+		t.Skipf("Fashion-MNIST not installed: %v", err)
+	}
+}
+
+// randomWeights writes LeNet-5 weights (PyTorch initialisation) to dir.
+func randomWeights(t *testing.T, dir string) string {
+	m, _ := models.New("lenet5")
+	p, err := train.InitParams(m.Params(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "lenet5.safetensors")
+	if err := checkpoint.Save(path, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func trialLines(t *testing.T, path string) map[string]campaign.Record {
+	t.Helper()
+	recs, err := campaign.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]campaign.Record{}
+	for _, r := range recs {
+		if r.Kind == "trial" {
+			k := fmt.Sprintf("%s|%g|%d", r.Variant, r.BER, r.Trial)
+			if _, dup := out[k]; dup {
+				t.Errorf("%s: trial %s recorded twice", path, k)
+			}
+			out[k] = r
+		}
+	}
+	return out
+}
+
+// TestKillAndResume kills a real campaign process midway (SIGKILL), runs the same command again,
+// and checks that the results equal an uninterrupted run's: no trial lost, none repeated.
+func TestKillAndResume(t *testing.T) {
+	fashionMNISTOrSkip(t)
+	dir := t.TempDir()
+	w := randomWeights(t, dir)
+	args := func(out string) []string {
+		return []string{"campaign", "--backend", "go", "--model", "lenet5", "--weights", w, "--variants", "8-bit,P-4",
+			"--bers", "1e-3,1e-2", "--trials", "6", "--limit", "300", "--out", out, "--quiet"}
+	}
+	command := func(out string) *exec.Cmd {
+		c := exec.Command(os.Args[0], args(out)...)
+		c.Env = append(os.Environ(), "FORTUNE_AS_MAIN=1")
+		return c
+	}
+	if out, err := command(filepath.Join(dir, "full")).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	want := trialLines(t, filepath.Join(dir, "full", "lenet5.jsonl"))
+	if len(want) != 24 {
+		t.Fatalf("uninterrupted run recorded %d trials, want 24", len(want))
+	}
+	killed := filepath.Join(dir, "killed")
+	c := command(killed)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(killed, "lenet5.jsonl")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for ctx.Err() == nil && countTrials(path) < 5 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := c.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Wait()
+	n := countTrials(path)
+	if n < 5 || n >= 24 {
+		t.Fatalf("killed run had %d trials, want some but not all (machine too fast or too slow?)", n)
+	}
+	if out, err := command(killed).CombinedOutput(); err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, out)
+	}
+	got := trialLines(t, path)
+	if len(got) != len(want) {
+		t.Fatalf("resumed run has %d trials, want %d", len(got), len(want))
+	}
+	for k, r := range want {
+		if g := got[k]; g.Correct != r.Correct || g.Seed != r.Seed {
+			t.Errorf("%s: resumed %d correct (seed %d), uninterrupted %d (seed %d)", k, g.Correct, g.Seed, r.Correct, r.Seed)
+		}
+	}
+	// The report reads it.
+	files, err := writeReport([]string{path}, filepath.Join(dir, "report"), pdropModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			t.Errorf("report file %s missing or empty", f)
+		}
+	}
+}
+
+func countTrials(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"kind":"trial"`) {
+			n++
+		}
+	}
+	return n
+}
