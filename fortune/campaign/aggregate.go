@@ -47,7 +47,7 @@ func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
 	for _, key := range order {
 		g := golden[key]
 		row := report.Row{Model: report.NormalizeModel(key.model), Variant: key.variant, Golden: g.Accuracy(),
-			MemoryBits: g.MemoryBits, ExecTimePct: math.NaN()}
+			MemoryBits: g.MemoryBits, HeldBytes: g.HeldBytes, ExecTimePct: math.NaN()}
 		if t, ok := timing[key]; ok {
 			if base, ok := timing[k{key.model, "8-bit"}]; ok && base > 0 {
 				row.ExecTimePct = 100 * t / base

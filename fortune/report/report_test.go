@@ -258,7 +258,7 @@ func TestTableIICSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 3 || len(recs[0]) != 5+8*2 {
+	if len(recs) != 3 || len(recs[0]) != 6+8*2 {
 		t.Fatalf("got %d records of %d columns", len(recs), len(recs[0]))
 	}
 	col := map[string]int{}

@@ -67,6 +67,9 @@ type Row struct {
 	Golden float64
 	// MemoryBits is the memory utilization (weights × stored bits).
 	MemoryBits int64
+	// HeldBytes is the memory the simulation really holds (one byte per weight plus the
+	// per-channel scales and zero points); 0 when unknown (e.g. the paper's rows).
+	HeldBytes int64
 	// ExecTimePct is the execution time as % of the model's 8-bit run.
 	ExecTimePct float64
 	// PerBER holds one entry per BER, ascending.

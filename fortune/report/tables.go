@@ -254,14 +254,14 @@ func statAt(r Row, ber float64) BERStat {
 }
 
 // TableIICSV renders our Table II as CSV with every measured column:
-// model,variant,golden,memory_bits,exec_time_pct, then per BER the
+// model,variant,golden,memory_bits,held_bytes,exec_time_pct, then per BER the
 // vulnerability mean (vul_<BER>), std, CI bounds, trials, P_drop (Eq. 6 and
 // legacy) and RAP. Missing values are empty.
 func TableIICSV(prov Provenance, rows []Row) ([]byte, error) {
 	bers := unionBERs(rows)
 	var buf bytes.Buffer
 	csvHeader(&buf, prov, "Table II (memory, time, vulnerability, P_drop, RAP)")
-	hdr := []string{"model", "variant", "golden", "memory_bits", "exec_time_pct"}
+	hdr := []string{"model", "variant", "golden", "memory_bits", "held_bytes", "exec_time_pct"}
 	groups := []string{"vul_", "vul_std_", "vul_ci_lo_", "vul_ci_hi_", "trials_", "pdrop_eq6_", "pdrop_legacy_", "rap_"}
 	for _, g := range groups {
 		for _, b := range bers {
@@ -273,7 +273,11 @@ func TableIICSV(prov Provenance, rows []Row) ([]byte, error) {
 		if _, err := metrics.ParseVariant(r.Variant); err != nil {
 			return nil, fmt.Errorf("table II, %s: %w", r.Model, err)
 		}
-		rec := []string{r.Model, r.Variant, csvNum(r.Golden), strconv.FormatInt(r.MemoryBits, 10), csvNum(r.ExecTimePct)}
+		held := ""
+		if r.HeldBytes > 0 {
+			held = strconv.FormatInt(r.HeldBytes, 10)
+		}
+		rec := []string{r.Model, r.Variant, csvNum(r.Golden), strconv.FormatInt(r.MemoryBits, 10), held, csvNum(r.ExecTimePct)}
 		for gi := range groups {
 			for _, b := range bers {
 				s := statAt(r, b)
