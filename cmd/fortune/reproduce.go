@@ -29,9 +29,9 @@ type profile struct {
 }
 
 var profiles = map[string]profile{
-	"quick": {name: "quick", models: []string{"lenet5"}, bers: []float64{1e-5, 3e-5, 1e-4, 3e-4, 1e-3},
+	"quick": {name: "quick", models: []string{"lenet5"}, bers: []float64{1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2},
 		trials: 10, limit: 2000, epochs: 3,
-		describe: "quick profile (CPU): LeNet-5 (ours, not one of the paper's networks) on Fashion-MNIST, first 2,000 test images, 10 trials per point"},
+		describe: "quick profile (CPU): LeNet-5 (ours, not one of the paper's networks) on Fashion-MNIST, first 2,000 test images, 10 trials per point, the paper's BERs and three higher ones"},
 	"paper": {name: "paper", models: []string{"alexnet", "vgg11", "resnet18", "inception_v3"}, bers: campaign.PaperBERs,
 		trials:   20,
 		describe: "paper profile: the paper's four networks, full test sets, 20 trials per point"},

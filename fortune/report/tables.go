@@ -46,10 +46,14 @@ func md2(x float64) string {
 	return strconv.FormatFloat(x, 'f', 2, 64)
 }
 
-// mdE3 formats P_drop like the paper: 50.21E-3.
+// mdE3 formats P_drop like the paper: 50.21E-3; values too small for two decimals in E-3
+// (small networks) keep three significant digits in plain scientific notation.
 func mdE3(x float64) string {
 	if math.IsNaN(x) {
 		return "–"
+	}
+	if x != 0 && math.Abs(x) < 0.005e-3 {
+		return strconv.FormatFloat(x, 'e', 2, 64)
 	}
 	return strconv.FormatFloat(x*1e3, 'f', 2, 64) + "E-3"
 }
