@@ -30,7 +30,7 @@ type profile struct {
 
 var profiles = map[string]profile{
 	"quick": {name: "quick", models: []string{"lenet5"}, bers: []float64{1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2},
-		trials: 10, limit: 2000, epochs: 3,
+		trials: 10, limit: 2000, epochs: 4,
 		describe: "quick profile (CPU): LeNet-5 (ours, not one of the paper's networks) on Fashion-MNIST, first 2,000 test images, 10 trials per point, the paper's BERs and three higher ones"},
 	"paper": {name: "paper", models: []string{"alexnet", "vgg11", "resnet18", "inception_v3"}, bers: campaign.PaperBERs,
 		trials:   20,
@@ -154,9 +154,6 @@ func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model
 	}
 	fmt.Fprintf(os.Stderr, "no weights for %s in %s: training from scratch\n", m.Name(), dir)
 	o := trainOptions{model: m.Name(), epochs: epochs, batch: 128, lr: 0.05, weightDecay: 5e-4, seed: seed, out: st}
-	if m.Dataset() == "fashion-mnist" {
-		o.lr = 0.02
-	}
 	if _, err := trainModel(b, info, c, m, o); err != nil {
 		return "", err
 	}

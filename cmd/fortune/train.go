@@ -29,7 +29,7 @@ type trainOptions struct {
 
 func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.model, "model", "lenet5", "network to train")
-	fs.IntVar(&o.epochs, "epochs", 0, "epochs (default: 3 for lenet5, 30 otherwise)")
+	fs.IntVar(&o.epochs, "epochs", 0, "epochs (default: 4 for lenet5, 30 otherwise)")
 	fs.IntVar(&o.batch, "batch", 128, "batch size")
 	fs.Float64Var(&o.lr, "lr", 0.05, "peak learning rate (cosine schedule)")
 	fs.Float64Var(&o.weightDecay, "weight-decay", 5e-4, "weight decay")
@@ -106,7 +106,7 @@ func trainModel(b compute.Backend, info backend.Info, c *common, m models.Model,
 	if cfg.Epochs == 0 {
 		cfg.Epochs = 30
 		if m.Name() == "lenet5" || m.Name() == "lenet5_cifar" {
-			cfg.Epochs = 3
+			cfg.Epochs = 4
 		}
 	}
 	if m.Dataset() == "cifar10" {
