@@ -97,7 +97,8 @@ type Mode struct {
 
 // Model is one network.
 type Model interface {
-	// Name is the registry name: "vgg11", "resnet18", "inception_v3", "alexnet", "lenet5".
+	// Name is the registry name: "vgg11", "resnet18", "inception_v3", "alexnet", "lenet5",
+	// "lenet5_cifar".
 	Name() string
 	// Dataset is the dataset it is built for: "cifar10" or "fashion-mnist".
 	Dataset() string

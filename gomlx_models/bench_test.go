@@ -1,0 +1,113 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// randomParams returns plausible random parameters: Kaiming-normal weights, small biases,
+// identity-like batch norm (so no denormals or overflows skew the timings).
+func randomParams(m Model, seed uint64) map[string]*tensors.Tensor {
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := map[string]*tensors.Tensor{}
+	for _, s := range m.Params() {
+		if s.Kind == BNCount {
+			out[s.Name] = tensors.FromFlatDataAndDimensions([]int64{1})
+			continue
+		}
+		v := make([]float32, s.Size())
+		std := 0.1
+		if s.Kind.IsWeight() {
+			std = math.Sqrt(2 / float64(s.Size()/s.Shape[0]))
+		}
+		for i := range v {
+			switch s.Kind {
+			case BNWeight, BNVar:
+				v[i] = 1 + 0.1*float32(r.Float64())
+			default:
+				v[i] = float32(r.NormFloat64() * std)
+			}
+		}
+		out[s.Name] = tensors.FromFlatDataAndDimensions(v, s.Shape...)
+	}
+	return out
+}
+
+func randomInput(m Model, batch int, seed uint64) *tensors.Tensor {
+	r := rand.New(rand.NewPCG(seed, 2))
+	in := m.InputShape()
+	v := make([]float32, batch*in[0]*in[1]*in[2])
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return tensors.FromFlatDataAndDimensions(v, batch, in[0], in[1], in[2])
+}
+
+// benchInference measures eval-mode inference throughput; compilation and a first warm-up run
+// are excluded. Compare with testdata/bench_torch.py (same networks and batch sizes).
+func benchInference(b *testing.B, backend compute.Backend, name string, batch int) {
+	m := mustNew(b, name)
+	specs := m.Params()
+	e, err := NewExec(backend, func(g *Graph, in []*Node) *Node {
+		p := map[string]*Node{}
+		for i, s := range specs {
+			p[s.Name] = in[i+1]
+		}
+		logits, _ := m.Forward(p, in[0], Mode{})
+		return logits
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	params := randomParams(m, 1)
+	args := []any{randomInput(m, batch, 2)}
+	for _, s := range specs {
+		args = append(args, params[s.Name])
+	}
+	if _, err := e.Exec(args...); err != nil { // Compiles and warms up.
+		b.Fatal(err)
+	}
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if _, err := e.Exec(args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+	// CPU seconds of the whole process per batch: less sensitive than wall time to other load.
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+}
+
+// BenchmarkInference is inference images/s on the pure-Go backend, batch 100 (AlexNet 20).
+// Build with GOEXPERIMENT=simd for the backend's AVX2/AVX-512 MatMul:
+//
+//	GOEXPERIMENT=simd go test ./gomlx_models/ -run '^$' -bench Inference -benchtime 3x
+func BenchmarkInference(b *testing.B) {
+	backend := gobackend.GetBackend()
+	for _, tc := range []struct {
+		name  string
+		batch int
+	}{
+		{"lenet5", 100}, {"lenet5_cifar", 100}, {"vgg11", 100}, {"resnet18", 100}, {"inception_v3", 100}, {"alexnet", 20},
+	} {
+		b.Run(fmt.Sprintf("%s/batch%d", tc.name, tc.batch), func(b *testing.B) { benchInference(b, backend, tc.name, tc.batch) })
+	}
+}
+
+// cpuTime is the user+system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

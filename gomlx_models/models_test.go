@@ -1,0 +1,342 @@
+package models
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+func mustNew(t testing.TB, name string) Model {
+	t.Helper()
+	m, err := New(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// countWeights sums the sizes of the named weights (duplicates counted twice).
+func countWeights(t testing.TB, m Model, names []string) int {
+	t.Helper()
+	sizes := map[string]int{}
+	for _, p := range m.Params() {
+		sizes[p.Name] = p.Size()
+	}
+	n := 0
+	for _, name := range names {
+		s, ok := sizes[name]
+		if !ok {
+			t.Fatalf("%s: injectable %q is not a parameter", m.Name(), name)
+		}
+		n += s
+	}
+	return n
+}
+
+func TestRegistry(t *testing.T) {
+	want := []string{"alexnet", "inception_v3", "lenet5", "lenet5_cifar", "resnet18", "vgg11"}
+	if got := Names(); !slices.Equal(got, want) {
+		t.Fatalf("Names() = %v, want %v", got, want)
+	}
+	if _, err := New("vgg16"); err == nil {
+		t.Fatal("New(vgg16) succeeded")
+	}
+	for _, name := range want {
+		m := mustNew(t, name)
+		if m.Name() != name || m.NumClasses() != 10 {
+			t.Errorf("%s: Name %q NumClasses %d", name, m.Name(), m.NumClasses())
+		}
+		seen := map[string]bool{}
+		for _, p := range m.Params() {
+			if seen[p.Name] {
+				t.Errorf("%s: duplicate parameter %q", name, p.Name)
+			}
+			seen[p.Name] = true
+		}
+	}
+}
+
+// TestInjectableCounts checks N (SPEC §1.5) for the corrected and legacy lists.
+func TestInjectableCounts(t *testing.T) {
+	for _, tc := range []struct {
+		model                   string
+		corrected, legacy       int
+		nCorrected, nLegacy     int
+		firstLegacy, lastLegacy string
+	}{
+		{"vgg11", 28_133_056, 28_133_056, 11, 11, "features.0.weight", "classifier.6.weight"},
+		{"resnet18", 11_164_352, 10_992_320, 21, 18, "conv1.weight", "fc.weight"},
+		{"alexnet", 58_289_504, 58_289_504, 8, 8, "conv1.0.weight", "fc3.weight"},
+		{"inception_v3", 21_604_928, 21_626_432, 91, 93, "Conv2d_1a_3x3.conv.weight", "fc.weight"},
+		{"lenet5", 6*1*25 + 16*6*25 + 120*400 + 84*120 + 10*84, 0, 5, 5, "conv1.weight", "fc3.weight"},
+	} {
+		m := mustNew(t, tc.model)
+		corr, leg := m.Injectable(false), m.Injectable(true)
+		if len(corr) != tc.nCorrected || len(leg) != tc.nLegacy {
+			t.Errorf("%s: %d corrected / %d legacy entries, want %d / %d", tc.model, len(corr), len(leg), tc.nCorrected, tc.nLegacy)
+		}
+		if got := countWeights(t, m, corr); got != tc.corrected {
+			t.Errorf("%s: corrected N = %d, want %d", tc.model, got, tc.corrected)
+		}
+		if tc.legacy != 0 {
+			if got := countWeights(t, m, leg); got != tc.legacy {
+				t.Errorf("%s: legacy N = %d, want %d", tc.model, got, tc.legacy)
+			}
+		}
+		if leg[0] != tc.firstLegacy || leg[len(leg)-1] != tc.lastLegacy {
+			t.Errorf("%s: legacy list runs %q … %q", tc.model, leg[0], leg[len(leg)-1])
+		}
+		for _, n := range corr {
+			if !strings.HasSuffix(n, ".weight") {
+				t.Errorf("%s: injectable %q is not a weight", tc.model, n)
+			}
+		}
+	}
+}
+
+func TestResNetLegacyExcludesDownsample(t *testing.T) {
+	m := mustNew(t, "resnet18")
+	corr, leg := m.Injectable(false), m.Injectable(true)
+	var missing []string
+	for _, n := range corr {
+		if !slices.Contains(leg, n) {
+			missing = append(missing, n)
+		}
+	}
+	want := []string{"layer2.0.downsample.0.weight", "layer3.0.downsample.0.weight", "layer4.0.downsample.0.weight"}
+	if !slices.Equal(missing, want) {
+		t.Fatalf("legacy list misses %v, want %v", missing, want)
+	}
+	if got := countWeights(t, m, missing); got != 172_032 {
+		t.Fatalf("downsample weights = %d, want 172,032", got)
+	}
+}
+
+// TestInceptionLegacyOrder pins the authors' 8-bit layer_list positions of the two duplicates.
+func TestInceptionLegacyOrder(t *testing.T) {
+	leg := mustNew(t, "inception_v3").Injectable(true)
+	want := []string{
+		"Conv2d_1a_3x3.conv.weight", "Mixed_5b.branch1x1.conv.weight", "Mixed_5b.branch5x5_1.conv.weight",
+		"Mixed_5b.branch5x5_2.conv.weight", "Mixed_5b.branch5x5_1.conv.weight", "Mixed_5b.branch3x3dbl_1.conv.weight",
+		"Mixed_5b.branch3x3dbl_2.conv.weight", "Mixed_5b.branch3x3dbl_3.conv.weight", "Mixed_5b.branch_pool.conv.weight",
+		"Mixed_5c.branch1x1.conv.weight", "Mixed_5c.branch5x5_1.conv.weight", "Mixed_5c.branch5x5_2.conv.weight",
+		"Mixed_5c.branch5x5_1.conv.weight", "Mixed_5c.branch3x3dbl_1.conv.weight",
+	}
+	if !slices.Equal(leg[:len(want)], want) {
+		t.Fatalf("legacy list starts %v,\nwant %v", leg[:len(want)], want)
+	}
+	if corr := mustNew(t, "inception_v3").Injectable(false); !slices.Equal(leg[16:], corr[14:]) {
+		t.Fatal("legacy list differs from the unique one after Mixed_5c")
+	}
+}
+
+// TestLayerShapes spot-checks per-layer shapes against SPEC §1.5 and Appendix A.
+func TestLayerShapes(t *testing.T) {
+	for model, shapes := range map[string]map[string][]int{
+		"vgg11": {
+			"features.0.weight": {64, 3, 3, 3}, "features.4.weight": {128, 64, 3, 3}, "features.8.weight": {256, 128, 3, 3},
+			"features.11.weight": {256, 256, 3, 3}, "features.15.weight": {512, 256, 3, 3}, "features.25.weight": {512, 512, 3, 3},
+			"features.26.running_var": {512}, "features.26.num_batches_tracked": {},
+			"classifier.0.weight": {4096, 512}, "classifier.3.weight": {4096, 4096}, "classifier.6.weight": {10, 4096},
+			"classifier.6.bias": {10},
+		},
+		"resnet18": {
+			"conv1.weight": {64, 3, 3, 3}, "layer1.0.conv1.weight": {64, 64, 3, 3}, "layer2.0.conv1.weight": {128, 64, 3, 3},
+			"layer2.0.downsample.0.weight": {128, 64, 1, 1}, "layer2.0.downsample.1.running_mean": {128},
+			"layer4.1.conv2.weight": {512, 512, 3, 3}, "fc.weight": {10, 512}, "fc.bias": {10},
+		},
+		"alexnet": {
+			"conv1.0.weight": {96, 1, 11, 11}, "conv2.0.weight": {256, 96, 5, 5}, "conv3.0.weight": {384, 256, 3, 3},
+			"conv5.0.bias": {256}, "fc1.weight": {4096, 9216}, "fc3.weight": {10, 4096},
+		},
+		"inception_v3": {
+			"Conv2d_1a_3x3.conv.weight": {192, 3, 3, 3}, "Conv2d_1a_3x3.bn.running_var": {192},
+			"Mixed_5b.branch5x5_2.conv.weight": {64, 48, 5, 5}, "Mixed_5d.branch_pool.conv.weight": {64, 288, 1, 1},
+			"Mixed_6a.branch3x3.conv.weight": {384, 288, 3, 3}, "Mixed_6b.branch7x7_2.conv.weight": {128, 128, 1, 7},
+			"Mixed_6e.branch7x7dbl_4.conv.weight": {192, 192, 7, 1}, "Mixed_7a.branch7x7x3_4.conv.weight": {192, 192, 3, 3},
+			"Mixed_7b.branch3x3dbl_2.conv.weight": {384, 448, 3, 3}, "Mixed_7c.branch3x3_2b.conv.weight": {384, 384, 3, 1},
+			"Mixed_7c.branch_pool.conv.weight": {192, 2048, 1, 1}, "fc.weight": {10, 2048},
+		},
+		"lenet5":       {"conv1.weight": {6, 1, 5, 5}, "conv2.weight": {16, 6, 5, 5}, "fc1.weight": {120, 400}},
+		"lenet5_cifar": {"conv1.weight": {6, 3, 5, 5}, "fc3.weight": {10, 84}},
+	} {
+		got := map[string][]int{}
+		for _, p := range mustNew(t, model).Params() {
+			got[p.Name] = p.Shape
+		}
+		for name, want := range shapes {
+			if s, ok := got[name]; !ok || !slices.Equal(s, want) {
+				t.Errorf("%s: %s has shape %v (present %v), want %v", model, name, s, ok, want)
+			}
+		}
+	}
+}
+
+// TestInceptionBlockCounts checks the per-block weight counts of SPEC §1.5.
+func TestInceptionBlockCounts(t *testing.T) {
+	m := mustNew(t, "inception_v3")
+	got := map[string]int{}
+	for _, p := range m.Params() {
+		if p.Kind.IsWeight() {
+			got[strings.SplitN(p.Name, ".", 2)[0]] += p.Size()
+		}
+	}
+	want := map[string]int{
+		"Conv2d_1a_3x3": 5_184, "Mixed_5b": 254_976, "Mixed_5c": 276_480, "Mixed_5d": 284_160, "Mixed_6a": 1_152_000,
+		"Mixed_6b": 1_294_336, "Mixed_6c": 1_687_552, "Mixed_6d": 1_687_552, "Mixed_6e": 2_138_112, "Mixed_7a": 1_695_744,
+		"Mixed_7b": 5_038_080, "Mixed_7c": 6_070_272, "fc": 20_480,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %d weights, want %d", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("blocks %v, want %v", got, want)
+	}
+}
+
+// TestTableIIMemory checks M = N × W against Table II "Memory Utilization" (SPEC §1.6).
+func TestTableIIMemory(t *testing.T) {
+	type row struct {
+		legacy bool
+		w, m   int
+	}
+	for model, rows := range map[string][]row{
+		"vgg11":   {{true, 8, 225_064_448}, {true, 7, 196_931_392}, {true, 6, 168_798_336}, {true, 5, 140_665_280}},
+		"alexnet": {{true, 8, 466_316_032}, {true, 7, 408_026_528}, {true, 6, 349_737_024}, {true, 5, 291_447_520}},
+		// Inception: 8-bit and P-4 rows use the 8-bit driver's list (duplicates), P-5 the unique one.
+		"inception_v3": {{true, 8, 173_011_456}, {false, 7, 151_234_496}, {true, 6, 129_758_592}},
+	} {
+		m := mustNew(t, model)
+		for _, r := range rows {
+			if got := countWeights(t, m, m.Injectable(r.legacy)) * r.w; got != r.m {
+				t.Errorf("%s W=%d legacy=%v: M = %d, Table II %d", model, r.w, r.legacy, got, r.m)
+			}
+		}
+	}
+}
+
+// TestResNetTableIIDiscrepancy documents SPEC §1.6/§7.8: Table II's ResNet-18 memory rows imply
+// N = 8,373,952, which no natural layer subset gives; the code injects 10,992,320 weights.
+func TestResNetTableIIDiscrepancy(t *testing.T) {
+	const tableN = 8_373_952
+	m := mustNew(t, "resnet18")
+	table := map[int]int{8: 66_991_616, 7: 58_617_664, 6: 50_243_712, 5: 41_869_760}
+	for _, legacy := range []bool{true, false} {
+		n := countWeights(t, m, m.Injectable(legacy))
+		for w, mem := range table {
+			if tableN*w != mem {
+				t.Fatalf("table-implied N inconsistent at W=%d", w)
+			}
+			if n*w == mem {
+				t.Errorf("legacy=%v W=%d: M matches Table II (%d); the documented discrepancy is gone", legacy, w, mem)
+			}
+		}
+		t.Logf("ResNet-18 legacy=%v: N = %d, Table II implies %d (difference %+d, %.1f%%)",
+			legacy, n, tableN, tableN-n, 100*float64(tableN-n)/float64(n))
+	}
+}
+
+// TestLeNetTrainsOnGoBackend takes gradients of a cross-entropy loss with respect to every LeNet
+// parameter on the pure-Go backend in training mode (average pooling, fused Dense, patches
+// convolution all differentiate there).
+func TestLeNetTrainsOnGoBackend(t *testing.T) {
+	for _, name := range []string{"lenet5", "lenet5_cifar"} {
+		m := mustNew(t, name)
+		specs := m.Params()
+		params := randomParams(m, 3)
+		e, err := NewExec(gobackend.GetBackend(), func(g *Graph, in []*Node) []*Node {
+			p := map[string]*Node{}
+			for i, s := range specs {
+				p[s.Name] = in[i+1]
+			}
+			logits, _ := m.Forward(p, in[0], Mode{Training: true})
+			labels := OneHot(Iota(g, shapes.Make(dtypes.Int32, 4), 0), 10, dtypes.Float32)
+			loss := Neg(ReduceAllMean(Mul(labels, LogSoftmax(logits, -1))))
+			return append([]*Node{loss}, Gradient(loss, in[1:]...)...)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := []any{randomInput(m, 4, 5)}
+		for _, s := range specs {
+			args = append(args, params[s.Name])
+		}
+		outs, err := e.Exec(args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i, s := range specs {
+			g := tensors.MustCopyFlatData[float32](outs[i+1])
+			var norm float64
+			for _, v := range g {
+				norm += float64(v) * float64(v)
+			}
+			if math.IsNaN(norm) || norm == 0 {
+				t.Errorf("%s: gradient of %s has squared norm %g", name, s.Name, norm)
+			}
+		}
+		t.Logf("%s: loss %v", name, outs[0].Value())
+	}
+}
+
+// TestAlexNetLegacyDropout checks that Mode.LegacyDropout makes the authors' functional dropout
+// active at evaluation (outputs differ from deterministic eval, still log-probabilities) and that
+// it needs Mode.RNG.
+func TestAlexNetLegacyDropout(t *testing.T) {
+	m := mustNew(t, "alexnet")
+	specs := m.Params()
+	params := randomParams(m, 7)
+	run := func(mode func(g *Graph) Mode) ([]float32, error) {
+		e, err := NewExec(gobackend.GetBackend(), func(g *Graph, in []*Node) *Node {
+			p := map[string]*Node{}
+			for i, s := range specs {
+				p[s.Name] = in[i+1]
+			}
+			logits, _ := m.Forward(p, in[0], mode(g))
+			return logits
+		})
+		if err != nil {
+			return nil, err
+		}
+		args := []any{randomInput(m, 1, 8)}
+		for _, s := range specs {
+			args = append(args, params[s.Name])
+		}
+		out, err := e.Exec1(args...)
+		if err != nil {
+			return nil, err
+		}
+		return tensors.MustCopyFlatData[float32](out), nil
+	}
+	eval, err := run(func(*Graph) Mode { return Mode{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := run(func(g *Graph) Mode { return Mode{LegacyDropout: true, RNG: RNGStateFromSeedForGraph(g, 1)} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sumEval, sumLegacy float64
+	for i := range eval {
+		sumEval += math.Exp(float64(eval[i]))
+		sumLegacy += math.Exp(float64(legacy[i]))
+	}
+	if math.Abs(sumEval-1) > 1e-4 || math.Abs(sumLegacy-1) > 1e-4 {
+		t.Errorf("probabilities sum to %g (eval) and %g (legacy)", sumEval, sumLegacy)
+	}
+	if slices.Equal(eval, legacy) {
+		t.Error("LegacyDropout did not change the output")
+	}
+	if _, err := run(func(*Graph) Mode { return Mode{LegacyDropout: true} }); err == nil || !strings.Contains(err.Error(), "Mode.RNG is nil") {
+		t.Errorf("LegacyDropout without RNG: err = %v", err)
+	}
+}

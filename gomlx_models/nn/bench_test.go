@@ -1,0 +1,54 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// benchGraph times fn on the pure-Go backend (compilation and a warm-up excluded).
+func benchGraph(b *testing.B, fn func(g *Graph, in []*Node) []*Node, inputs ...*tensors.Tensor) {
+	e, err := NewExec(goBackend(), fn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	args := make([]any, len(inputs))
+	for i, in := range inputs {
+		args[i] = in
+	}
+	if _, err := e.Exec(args...); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := e.Exec(args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConv compares the convolution paths on VGG-11's second layer (batch 100, 16×16,
+// 64→128, 3×3 pad 1) on the pure-Go backend.
+func BenchmarkConv(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const bs, h, w, c, o = 100, 16, 16, 64, 128
+	_, x := randTensor(r, bs, h, w, c)
+	_, wt := randTensor(r, o, c, 3, 3)
+	_, patches := randTensor(r, bs*h*w, 9*c)
+	b.Run("patches", func(b *testing.B) {
+		benchGraph(b, func(g *Graph, in []*Node) []*Node {
+			return []*Node{Conv2DPatches(in[0], in[1], [2]int{1, 1}, Padding(1, 1))}
+		}, x, wt)
+	})
+	b.Run("matmul-only", func(b *testing.B) {
+		benchGraph(b, func(g *Graph, in []*Node) []*Node {
+			return []*Node{DotGeneral(in[0], []int{1}, nil, Reshape(in[1], o, 9*c), []int{1}, nil)}
+		}, patches, wt)
+	})
+	b.Run("native", func(b *testing.B) {
+		benchGraph(b, func(g *Graph, in []*Node) []*Node {
+			return []*Node{Conv2DNative(in[0], in[1], [2]int{1, 1}, Padding(1, 1))}
+		}, x, wt)
+	})
+}

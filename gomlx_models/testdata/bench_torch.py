@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""PyTorch CPU inference throughput of the FORTUNE networks, to compare with the Go benchmark
+(go test ./gomlx_models/ -bench Inference): same networks (module definitions from torch_ref.py),
+same batch sizes (100; AlexNet 20), eval mode, no_grad, random weights, 2 threads, one warm-up
+call excluded. It prints wall-clock images/s and the process CPU seconds per batch (the Go
+benchmark's cpu-s/op), which is less sensitive to other load on a shared machine.
+
+Usage: /usr/bin/python3 bench_torch.py [--threads 2] [--iters 3] [ARCH ...]
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import torch
+
+sys.dont_write_bytecode = True  # No __pycache__ in testdata/.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_ref import ARCHS, init_weights  # noqa: E402
+
+BATCH = {"alexnet": 20}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("archs", nargs="*", default=list(ARCHS))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    for arch in args.archs:
+        ctor, shape = ARCHS[arch]
+        model = ctor()
+        init_weights(model, gen)
+        model.eval()
+        batch = BATCH.get(arch, 100)
+        x = torch.randn((batch,) + shape, generator=gen)
+        with torch.no_grad():
+            model(x)  # warm-up
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(args.iters):
+                model(x)
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        print(f"{arch:14s} batch {batch:3d}: {batch * args.iters / dt:8.1f} images/s "
+              f"({dt / args.iters * 1000:.0f} ms/batch, {dc / args.iters:.3f} cpu-s/batch)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

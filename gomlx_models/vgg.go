@@ -1,0 +1,40 @@
+package models
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
+)
+
+func init() {
+	Register("vgg11", func() Model {
+		return &arch{name: "vgg11", dataset: "cifar10", input: [3]int{3, 32, 32}, classes: 10, build: vgg11BN}
+	})
+}
+
+// vgg11Config is VGG configuration "A": channels of the 3×3 convolutions, 0 = max-pool 2/2.
+var vgg11Config = []int{64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0}
+
+// vgg11BN is huyvnphan's vgg11_bn for CIFAR-10 (SPEC §1.1): features = [Conv3×3(+bias), BN, ReLU]
+// per channel entry and MaxPool 2/2 per "M", numbered as nn.Sequential numbers them; then
+// adaptive avg-pool 1×1 and the classifier Linear 512→4096, ReLU, Dropout, Linear 4096→4096,
+// ReLU, Dropout, Linear 4096→10.
+func vgg11BN(m *net, x *Node) *Node {
+	x = m.input(x)
+	idx, in := 0, 3
+	for _, c := range vgg11Config {
+		if c == 0 {
+			x = m.maxPool(x, 2, 2, 0)
+			idx++
+			continue
+		}
+		x = m.convBN(x, fmt.Sprintf("features.%d", idx), fmt.Sprintf("features.%d", idx+1),
+			k(in, c, 3, 3).p(1, 1).withBias(), 1e-5, true)
+		idx += 3
+		in = c
+	}
+	x = m.globalAvgPool(x)
+	x = m.dropout(m.linear(x, "classifier.0", 512, 4096, true), 0.5, m.mode.Training)
+	x = m.dropout(m.linear(x, "classifier.3", 4096, 4096, true), 0.5, m.mode.Training)
+	return m.linear(x, "classifier.6", 4096, 10, false)
+}
