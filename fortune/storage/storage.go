@@ -108,6 +108,60 @@ func (p TripleMSB) Decode(words *Node) *Node {
 	return BitwiseOr(low, Where(maj, Scalar(g, dtypes.Uint8, 1<<(w-1)), ScalarZero(g, dtypes.Uint8)))
 }
 
+// LaneDecoder is implemented by schemes that can decode eight words at once, packed in the
+// bytes of a uint64 "lane" (SWAR), with bitwise operations only: on the pure-Go backend this is
+// several times faster than decoding byte by byte.
+type LaneDecoder interface {
+	// DecodeLanes decodes uint64 lanes, each holding eight words in its bytes.
+	DecodeLanes(lanes *Node) *Node
+}
+
+// lanes replicates a byte into all eight bytes of a uint64.
+func lanes(g *Graph, b uint8) *Node { return Const(g, uint64(b)*0x0101010101010101) }
+
+// DecodeLanes implements LaneDecoder: the majority of bits w−1, w, w+1 of every byte.
+func (p TripleMSB) DecodeLanes(x *Node) *Node {
+	g := x.Graph()
+	w := p.Bits
+	msb := lanes(g, 1<<(w-1))
+	// Shifting the whole lane right moves bits w and w+1 of each byte onto bit w−1 of the same
+	// byte; what crosses from the next byte lands on bit 7 or 6 and is masked off (w+1 ≤ 7).
+	a := BitwiseAnd(x, msb)
+	b := BitwiseAnd(BitwiseShiftRightLogical(x, Const(g, uint64(1))), msb)
+	c := BitwiseAnd(BitwiseShiftRightLogical(x, Const(g, uint64(2))), msb)
+	maj := BitwiseOr(BitwiseAnd(a, BitwiseOr(b, c)), BitwiseAnd(b, c))
+	return BitwiseOr(BitwiseAnd(x, lanes(g, 1<<(w-1)-1)), maj)
+}
+
+// DecodeLanes implements LaneDecoder: it keeps the w data bits of every byte.
+func (u Unprotected) DecodeLanes(x *Node) *Node {
+	return BitwiseAnd(x, lanes(x.Graph(), uint8(1<<u.Bits-1)))
+}
+
+// DecodeLanes implements LaneDecoder: the identity.
+func (Baseline8) DecodeLanes(x *Node) *Node { return x }
+
+// DecodeFast decodes a flat uint8 vector of words like s.Decode, eight words at a time when the
+// scheme is a LaneDecoder (the last len%8 words byte by byte).
+func DecodeFast(words *Node, s Scheme) *Node {
+	ld, ok := s.(LaneDecoder)
+	n := words.Shape().Dimensions[0]
+	n8 := n / 8 * 8
+	if !ok || words.Rank() != 1 || n8 == 0 {
+		return s.Decode(words)
+	}
+	head := words
+	if n8 < n {
+		head = Slice(words, AxisRange(0, n8))
+	}
+	l := Bitcast(Reshape(head, n8/8, 8), dtypes.Uint64)
+	out := Reshape(Bitcast(ld.DecodeLanes(l), dtypes.Uint8), n8)
+	if n8 == n {
+		return out
+	}
+	return Concatenate([]*Node{out, s.Decode(Slice(words, AxisRange(n8, n)))}, 0)
+}
+
 // DecodeTable applies s.Decode to all 256 byte values inside the graph and returns the
 // 256-entry table; DecodeLookup uses it. Large memories decode faster with one gather than
 // with a chain of element-wise operations, and the table is, by construction, the same

@@ -58,6 +58,28 @@ func TestEncodeDecodeExhaustive(t *testing.T) {
 			enc := allBytes(t, b, s.Encode)
 			dec := allBytes(t, b, s.Decode)
 			lut := allBytes(t, b, func(x *Node) *Node { return DecodeLookup(x, s) })
+			// Lanes: the 256 bytes in every byte position of a lane (rotations), and a length that
+			// leaves a byte-wise tail.
+			fast := allBytes(t, b, func(x *Node) *Node {
+				rot := []*Node{x}
+				for k := 1; k < 8; k++ {
+					rot = append(rot, Concatenate([]*Node{Slice(x, AxisRange(k, 256)), Slice(x, AxisRange(0, k))}, 0))
+				}
+				lanesIn := Reshape(Transpose(Stack(rot, 0), 0, 1), -1)
+				all := DecodeFast(Concatenate([]*Node{lanesIn, Slice(x, AxisRange(0, 5))}, 0), s)
+				return Slice(all, AxisRange(0, 256*8+5))
+			})
+			for i, got := range fast {
+				var v int
+				if i < 256*8 {
+					v = (i/8 + i%8) % 256
+				} else {
+					v = i - 256*8
+				}
+				if want := refDecode(s, uint8(v)); got != want {
+					t.Fatalf("%s: DecodeFast of %#08b at position %d = %d, want %d", s.Name(), v, i, got, want)
+				}
+			}
 			for v := range 256 {
 				x := uint8(v)
 				if s.Quant().Bits == 8 || int(x) < 1<<s.Quant().Bits { // Encode is defined on codes.
