@@ -63,7 +63,7 @@ func runSearch(args []string) error {
 	defer stop()
 	setup := campaign.Setup{Backend: b, Info: info, Model: model, Params: p, Eval: ds, Progress: c.progress(), Version: version}
 	dir := filepath.Join(o.out, "search-"+model.Name())
-	res, err := search.Search(cfg, campaign.Feasibility(ctx, setup, s, dir))
+	res, err := search.Search(cfg, campaign.Feasibility(ctx, setup, s, dir, cfg.A))
 	if err != nil {
 		return err
 	}

@@ -81,6 +81,8 @@ type Settings struct {
 	BatchSize int `json:"batch_size"`
 	// TimingRuns is how many repetitions the execution-time median takes (default 5).
 	TimingRuns int `json:"timing_runs,omitempty"`
+	// GoldenOnly evaluates the fault-free accuracy only (no timing, no trials).
+	GoldenOnly bool `json:"golden_only,omitempty"`
 }
 
 // Validate reports impossible settings with the offending field's flag name.
@@ -448,6 +450,9 @@ func (r *runner) variant(ctx context.Context, st *Store, name string) error {
 		}
 	}
 	r.progress.linef("%s %s: golden %.2f%% (%d/%d), %d stored bits", r.s.Model, name, golden.Accuracy(), golden.Correct, golden.Total, golden.MemoryBits)
+	if r.s.GoldenOnly {
+		return nil
+	}
 	if _, ok := st.Find("timing", name, 0, 0); !ok {
 		if err := r.timing(st, vg, name); err != nil {
 			return err

@@ -25,14 +25,28 @@ func VariantForWidth(w int) string {
 }
 
 // Feasibility returns the callback of search.Search that evaluates width w by running this
-// campaign (base settings, with the one variant of that width) into dir/wW.jsonl, resuming
-// whatever was done before. The point's Time is the variant's measured execution time in
+// campaign (base settings, with the one variant of that width), resuming whatever was done
+// before: first the golden accuracy alone (dir/wW-golden.jsonl); when it does not exceed the
+// accuracy threshold a, no faults are injected and WorstDrop is NaN (SPEC §6); otherwise the
+// whole campaign (dir/wW.jsonl). The point's Time is the variant's measured execution time in
 // seconds, WorstDrop the largest mean accuracy drop over the BERs.
-func Feasibility(ctx context.Context, setup Setup, base Settings, dir string) search.Feasible {
+func Feasibility(ctx context.Context, setup Setup, base Settings, dir string, a float64) search.Feasible {
 	return func(w int) (search.Point, error) {
 		s := base
 		s.Variants = []string{VariantForWidth(w)}
-		recs, err := Run(ctx, setup, s, filepath.Join(dir, fmt.Sprintf("w%d.jsonl", w)))
+		g := s
+		g.GoldenOnly = true
+		recs, err := Run(ctx, setup, g, filepath.Join(dir, fmt.Sprintf("w%d-golden.jsonl", w)))
+		if err != nil {
+			return search.Point{}, fmt.Errorf("width %d: %w", w, err)
+		}
+		for _, rec := range recs {
+			if rec.Kind == "golden" && rec.Accuracy() <= a {
+				return search.Point{Width: w, Variant: rec.Variant, Golden: rec.Accuracy(), MemoryBits: rec.MemoryBits,
+					WorstDrop: math.NaN()}, nil
+			}
+		}
+		recs, err = Run(ctx, setup, s, filepath.Join(dir, fmt.Sprintf("w%d.jsonl", w)))
 		if err != nil {
 			return search.Point{}, fmt.Errorf("width %d: %w", w, err)
 		}
