@@ -9,13 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gomlx/compute"
-
 	"github.com/fortune-go/fortune/data"
-	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/fortune-go/fortune/fortune/campaign"
-	models "github.com/fortune-go/fortune/gomlx_models"
-	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 )
 
 // campaignOptions are the campaign flags.
@@ -101,23 +96,11 @@ func runCampaign(args []string) error {
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
-	s, split, err := o.settings()
+	setup, s, err := o.prepare(&c)
 	if err != nil {
 		return err
 	}
-	m, err := newModel(o.model)
-	if err != nil {
-		return err
-	}
-	p, err := loadWeights(m, o.weights)
-	if err != nil {
-		return err
-	}
-	b, info, err := c.open()
-	if err != nil {
-		return err
-	}
-	path, err := runOneCampaign(b, info, &c, m, p, s, split, o.limit, o.out)
+	path, err := runOneCampaign(setup, s, o.out)
 	if err != nil {
 		return err
 	}
@@ -125,25 +108,45 @@ func runCampaign(args []string) error {
 	return nil
 }
 
-// runOneCampaign loads the evaluation set and runs (or resumes) the campaign into
-// OUT/MODEL.jsonl, returning that path.
-func runOneCampaign(b compute.Backend, info backend.Info, c *common, m models.Model, p *checkpoint.Params,
-	s campaign.Settings, split data.Split, limit int, out string) (string, error) {
-	if err := mkdir("--out", out); err != nil {
-		return "", err
-	}
-	ds, err := c.dataset(m, split, limit)
+// prepare validates the flags and loads what a campaign runs on: model, weights, backend and
+// evaluation images.
+func (o *campaignOptions) prepare(c *common) (campaign.Setup, campaign.Settings, error) {
+	s, split, err := o.settings()
 	if err != nil {
+		return campaign.Setup{}, s, err
+	}
+	m, err := newModel(o.model)
+	if err != nil {
+		return campaign.Setup{}, s, err
+	}
+	p, err := loadWeights(m, o.weights)
+	if err != nil {
+		return campaign.Setup{}, s, err
+	}
+	b, info, err := c.open()
+	if err != nil {
+		return campaign.Setup{}, s, err
+	}
+	ds, err := c.dataset(m, split, o.limit)
+	if err != nil {
+		return campaign.Setup{}, s, err
+	}
+	return campaign.Setup{Backend: b, Info: info, Model: m, Params: p, Eval: ds, Progress: c.progress(), Version: version}, s, nil
+}
+
+// runOneCampaign runs (or resumes) the campaign into OUT/MODEL.jsonl and returns that path.
+func runOneCampaign(setup campaign.Setup, s campaign.Settings, out string) (string, error) {
+	if err := mkdir("--out", out); err != nil {
 		return "", err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	path := filepath.Join(out, m.Name()+".jsonl")
-	setup := campaign.Setup{Backend: b, Info: info, Model: m, Params: p, Eval: ds, Progress: c.progress(), Version: version}
+	name := setup.Model.Name()
+	path := filepath.Join(out, name+".jsonl")
 	fmt.Fprintf(os.Stderr, "campaign %s: %d variants × %d BERs × %d trials on %d images (%s); results in %s\n",
-		m.Name(), len(s.Variants), len(s.BERs), s.Trials, ds.Len(), s.Eval, path)
+		name, len(s.Variants), len(s.BERs), s.Trials, setup.Eval.Len(), s.Eval, path)
 	if _, err := campaign.Run(ctx, setup, s, path); err != nil {
-		return path, fmt.Errorf("campaign %s (finished trials are kept in %s; run again to resume): %w", m.Name(), path, err)
+		return path, fmt.Errorf("campaign %s (finished trials are kept in %s; run again to resume): %w", name, path, err)
 	}
 	return path, nil
 }

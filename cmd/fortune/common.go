@@ -23,6 +23,9 @@ type common struct {
 	backend string
 	dataDir string
 	quiet   bool
+
+	opened compute.Backend // Created by open, once.
+	info   backend.Info
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -39,13 +42,17 @@ func (c *common) progress() io.Writer {
 	return os.Stderr
 }
 
-// open creates the backend and says which one runs.
+// open creates the backend (once) and says which one runs.
 func (c *common) open() (compute.Backend, backend.Info, error) {
+	if c.opened != nil {
+		return c.opened, c.info, nil
+	}
 	b, info, err := backend.New(c.backend)
 	if err != nil {
 		return nil, info, fmt.Errorf("--backend: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "backend: %s\n", info)
+	c.opened, c.info = b, info
 	return b, info, nil
 }
 

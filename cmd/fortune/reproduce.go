@@ -112,18 +112,14 @@ func runReproduce(args []string) error {
 			if err != nil {
 				return err
 			}
-			weights, err := loadWeights(m, wpath)
-			if err != nil {
-				return err
-			}
 			o := campaignOptions{model: name, weights: wpath, variants: strings.Join(campaign.PaperVariants, ","),
 				bers: joinFloats(p.bers), trials: p.trials, minTrials: 5, seed: *seed, batch: 100,
 				limit: p.limit, legacy: proto == "legacy", out: filepath.Join(*out, proto)}
-			s, split, err := o.settings()
+			setup, s, err := o.prepare(&c)
 			if err != nil {
 				return err
 			}
-			path, err := runOneCampaign(b, info, &c, m, weights, s, split, p.limit, o.out)
+			path, err := runOneCampaign(setup, s, o.out)
 			if err != nil {
 				return err
 			}

@@ -39,30 +39,13 @@ func runSearch(args []string) error {
 		return fmt.Errorf("--m/--n/--a/--b: %w", err)
 	}
 	o.variants = "8-bit" // Replaced per width; must validate.
-	s, split, err := o.settings()
-	if err != nil {
-		return err
-	}
-	model, err := newModel(o.model)
-	if err != nil {
-		return err
-	}
-	p, err := loadWeights(model, o.weights)
-	if err != nil {
-		return err
-	}
-	b, info, err := c.open()
-	if err != nil {
-		return err
-	}
-	ds, err := c.dataset(model, split, o.limit)
+	setup, s, err := o.prepare(&c)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	setup := campaign.Setup{Backend: b, Info: info, Model: model, Params: p, Eval: ds, Progress: c.progress(), Version: version}
-	dir := filepath.Join(o.out, "search-"+model.Name())
+	dir := filepath.Join(o.out, "search-"+setup.Model.Name())
 	res, err := search.Search(cfg, campaign.Feasibility(ctx, setup, s, dir, cfg.A))
 	if err != nil {
 		return err
