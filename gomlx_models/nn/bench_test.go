@@ -41,6 +41,11 @@ func BenchmarkConv(b *testing.B) {
 			return []*Node{Conv2DPatches(in[0], in[1], [2]int{1, 1}, Padding(1, 1))}
 		}, x, wt)
 	})
+	b.Run("conv2d", func(b *testing.B) {
+		benchGraph(b, func(g *Graph, in []*Node) []*Node {
+			return []*Node{Conv2D(in[0], in[1], nil, ConvConfig{Padding: Padding(1, 1)})}
+		}, x, wt)
+	})
 	b.Run("matmul-only", func(b *testing.B) {
 		benchGraph(b, func(g *Graph, in []*Node) []*Node {
 			return []*Node{DotGeneral(in[0], []int{1}, nil, Reshape(in[1], o, 9*c), []int{1}, nil)}
