@@ -296,8 +296,12 @@ func (r *runner) inferenceGraph(in []*Node) *Node {
 	return ReduceAllSum(ConvertDType(Equal(pred, y), dtypes.Int32))
 }
 
-// evaluate counts correct predictions with the injectable weights replaced by ws.
-func (r *runner) evaluate(ws []*tensors.Tensor, dropoutSeed uint64) (int, error) {
+// evaluate counts correct predictions over the first batches evaluation batches (all when
+// batches ≤ 0) with the injectable weights replaced by ws.
+func (r *runner) evaluate(ws []*tensors.Tensor, dropoutSeed uint64, batches int) (int, error) {
+	if batches <= 0 || batches > len(r.xs) {
+		batches = len(r.xs)
+	}
 	args := make([]any, 0, len(r.params)+3)
 	for _, p := range r.params {
 		args = append(args, p)
@@ -307,7 +311,7 @@ func (r *runner) evaluate(ws []*tensors.Tensor, dropoutSeed uint64) (int, error)
 	}
 	n := len(args)
 	correct := 0
-	for b := range r.xs {
+	for b := range batches {
 		args = append(args[:n], r.xs[b], r.ys[b])
 		var rng *tensors.Tensor
 		if r.s.LegacyDropout {
@@ -438,7 +442,7 @@ func (r *runner) variant(ctx context.Context, st *Store, name string) error {
 		if err != nil {
 			return fmt.Errorf("campaign %s: %w", name, err)
 		}
-		c, err := r.evaluate(ws, r.s.Seed)
+		c, err := r.evaluate(ws, r.s.Seed, 0)
 		finalizeAll(ws)
 		if err != nil {
 			return err
@@ -476,10 +480,7 @@ func (r *runner) timing(st *Store, vg *variantGraphs, name string) error {
 		if err != nil {
 			return 0, err
 		}
-		xs, ys := r.xs, r.ys
-		r.xs, r.ys = xs[:batches], ys[:batches]
-		_, err = r.evaluate(ws, 0)
-		r.xs, r.ys = xs, ys
+		_, err = r.evaluate(ws, 0, batches)
 		finalizeAll(ws)
 		return time.Since(t0), err
 	}
@@ -528,7 +529,7 @@ func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name 
 				finalizeAll(out)
 				return fmt.Errorf("campaign %s BER %g trial %d: %d of %d faults could not be placed", name, ber, t, stat[inject.StatShortfall], f)
 			}
-			c, err := r.evaluate(ws, seed)
+			c, err := r.evaluate(ws, seed, 0)
 			finalizeAll(out)
 			if err != nil {
 				return err

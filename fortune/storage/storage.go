@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified.
 
 	"github.com/fortune-go/fortune/fortune/quant"
@@ -160,21 +159,6 @@ func DecodeFast(words *Node, s Scheme) *Node {
 		return out
 	}
 	return Concatenate([]*Node{out, s.Decode(Slice(words, AxisRange(n8, n)))}, 0)
-}
-
-// DecodeTable applies s.Decode to all 256 byte values inside the graph and returns the
-// 256-entry table; DecodeLookup uses it. Large memories decode faster with one gather than
-// with a chain of element-wise operations, and the table is, by construction, the same
-// function.
-func DecodeTable(g *Graph, s Scheme) *Node {
-	return s.Decode(Iota(g, shapes.Make(dtypes.Uint8, 256), 0))
-}
-
-// DecodeLookup decodes words through the scheme's 256-entry table (see DecodeTable).
-func DecodeLookup(words *Node, s Scheme) *Node {
-	table := DecodeTable(words.Graph(), s)
-	idx := ExpandAxes(ConvertDType(words, dtypes.Int32), -1)
-	return Gather(table, idx)
 }
 
 // Parse reads a variant label: "8-bit" (or "8"), "P-w" / "Pw" (TripleMSB), "U-w" / "Uw"
