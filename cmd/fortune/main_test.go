@@ -167,6 +167,16 @@ func TestKillAndResume(t *testing.T) {
 			t.Errorf("report file %s missing or empty", f)
 		}
 	}
+	// Two runs of one model are reported apart, labelled by their folders, never pooled.
+	if _, err := writeReport([]string{path, filepath.Join(dir, "full", "lenet5.jsonl")}, filepath.Join(dir, "both"), pdropModel()); err != nil {
+		t.Fatal(err)
+	}
+	t2, _ := os.ReadFile(filepath.Join(dir, "both", "table2.csv"))
+	for _, label := range []string{"lenet5 (killed),8-bit", "lenet5 (full),8-bit", "lenet5 (killed),P-4", "lenet5 (full),P-4"} {
+		if strings.Count(string(t2), label) != 1 {
+			t.Errorf("table2.csv has %d rows %q, want 1:\n%s", strings.Count(string(t2), label), label, t2)
+		}
+	}
 }
 
 func countTrials(path string) int {

@@ -43,18 +43,23 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 	if !(pm.C > 0) {
 		return nil, fmt.Errorf("--pdrop-c: %g, want > 0", pm.C)
 	}
-	var records []campaign.Record
+	var rows []report.Row
 	prov := report.Provenance{Title: "FORTUNE reproduction", Version: version, Date: time.Now().UTC(),
 		Seeds: map[string]uint64{}, Settings: map[string]string{}}
 	var backends, devices []string
+	models := map[string]int{}
 	for _, path := range results {
 		recs, err := campaign.ReadFile(path)
+		if err == nil && (len(recs) == 0 || recs[0].Kind != "header") {
+			err = fmt.Errorf("%s: not a results file (no header line)", path)
+		}
 		if err != nil {
 			return nil, err
 		}
-		if len(recs) == 0 || recs[0].Kind != "header" {
-			return nil, fmt.Errorf("%s: not a results file (no header line)", path)
-		}
+		models[recs[0].Settings.Model]++
+	}
+	for _, path := range results {
+		recs, _ := campaign.ReadFile(path)
 		h := recs[0]
 		if h.Provenance != nil {
 			if !slices.Contains(backends, h.Provenance.Backend) {
@@ -65,16 +70,24 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 			}
 		}
 		s := h.Settings
-		prov.Seeds[s.Model] = s.Seed
-		prov.Settings[s.Model] = fmt.Sprintf("weights=%s eval=%s placement=%s sign_negate=%t legacy_layers=%t legacy_clamp=%t per_tensor=%t dropout=%t trials=%d half_width=%g",
+		// Runs of one model with different settings stay apart: each is labelled by its folder.
+		label := s.Model
+		if models[s.Model] > 1 {
+			label = s.Model + " (" + filepath.Base(filepath.Dir(path)) + ")"
+			for i := range recs {
+				recs[i].Model = label
+			}
+		}
+		prov.Seeds[label] = s.Seed
+		prov.Settings[label] = fmt.Sprintf("weights=%s eval=%s placement=%s sign_negate=%t legacy_layers=%t legacy_clamp=%t per_tensor=%t dropout=%t trials=%d half_width=%g",
 			s.Weights, s.Eval, s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp, s.PerTensor, s.LegacyDropout, s.Trials, s.HalfWidth)
-		records = append(records, recs...)
+		r, err := campaign.Rows(recs, pm)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		rows = append(rows, r...)
 	}
 	prov.Backend, prov.Device = strings.Join(backends, "; "), strings.Join(devices, "; ")
-	rows, err := campaign.Rows(records, pm)
-	if err != nil {
-		return nil, err
-	}
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("no finished variant in %s", strings.Join(results, ", "))
 	}

@@ -374,6 +374,8 @@ func Figure6(rows []Row, opts FigureOptions) (Figure, error) {
 			n++
 		}
 		if n > 0 {
+			widenLogAxis(&p.X)
+			widenLogAxis(&p.Y)
 			styleLegend(p, n, true)
 			panels = append(panels, p)
 		}
@@ -436,4 +438,12 @@ func Figure7(rows []Row, opts FigureOptions) (Figure, error) {
 		return Figure{}, fmt.Errorf("figure 7: no finite RAP to plot")
 	}
 	return render("figure7", panels, o)
+}
+
+// widenLogAxis gives a log axis whose data span a single value (one BER, one point) a decade
+// of room on each side; a log scale cannot draw an empty range.
+func widenLogAxis(a *plot.Axis) {
+	if a.Min == a.Max && a.Min > 0 {
+		a.Min, a.Max = a.Min/10, a.Max*10
+	}
 }

@@ -474,3 +474,12 @@ func TestFigures(t *testing.T) {
 		}
 	}
 }
+
+// TestFigure6SingleBER: a run with one BER (and one point per series) still draws.
+func TestFigure6SingleBER(t *testing.T) {
+	rows := []Row{{Model: "lenet5", Variant: "8-bit", MemoryBits: 1000, PerBER: []BERStat{{BER: 1e-2, VulMean: 3, PDropEq6: 2e-6}}}}
+	f, err := Figure6(rows, FigureOptions{})
+	if err != nil || len(f.PNG) == 0 {
+		t.Fatalf("Figure6 with one BER: %v", err)
+	}
+}
