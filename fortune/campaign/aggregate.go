@@ -50,7 +50,7 @@ func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
 			MemoryBits: g.MemoryBits, HeldBytes: g.HeldBytes, ExecTimePct: math.NaN()}
 		if t, ok := timing[key]; ok {
 			if base, ok := timing[k{key.model, "8-bit"}]; ok && base > 0 {
-				row.ExecTimePct = 100 * t / base
+				row.ExecTimePct = 100 * (t / base) // Exactly 100 for the baseline itself.
 			}
 		}
 		var bers []float64

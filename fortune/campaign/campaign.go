@@ -188,6 +188,9 @@ func Run(ctx context.Context, setup Setup, s Settings, path string) ([]Record, e
 		return nil, err
 	}
 	defer r.close()
+	if err := r.fp32(st); err != nil {
+		return st.Records(), err
+	}
 	for _, v := range s.Variants {
 		if err := r.variant(ctx, st, v); err != nil {
 			return st.Records(), err
@@ -425,6 +428,27 @@ func finalizeAll(ts []*tensors.Tensor) {
 	for _, t := range ts {
 		t.FinalizeAll()
 	}
+}
+
+// fp32 evaluates the unquantized network once (record kind "fp32"), for reference.
+func (r *runner) fp32(st *Store) error {
+	rec, ok := st.Find("fp32", "", 0, 0)
+	if !ok {
+		ws := make([]*tensors.Tensor, len(r.layers))
+		for i, l := range r.layers {
+			ws[i] = r.params[r.index[l.Name]]
+		}
+		c, err := r.evaluate(ws, r.s.Seed, 0)
+		if err != nil {
+			return err
+		}
+		rec = Record{Kind: "fp32", Model: r.s.Model, Correct: c, Total: r.images}
+		if err := st.Append(rec); err != nil {
+			return err
+		}
+	}
+	r.progress.linef("%s FP32: %.2f%% (%d/%d)", r.s.Model, rec.Accuracy(), rec.Correct, rec.Total)
+	return nil
 }
 
 // variant runs the golden evaluation, the timing and all trials of one variant.

@@ -67,6 +67,9 @@ func TestRunResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := trialsOf(full)
+	if fp := full[1]; fp.Kind != "fp32" || fp.Total != 40 {
+		t.Errorf("second record %+v, want the FP32 evaluation of 40 images", fp)
+	}
 	if len(want) != 2*2*3 {
 		t.Fatalf("%d trials recorded, want 12", len(want))
 	}

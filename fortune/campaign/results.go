@@ -13,6 +13,7 @@ import (
 
 // Record is one line of a results file (JSON Lines). Kind says which fields are set:
 //   - "header": Settings and Provenance of the run (first line);
+//   - "fp32": accuracy of the unquantized network (Correct, Total);
 //   - "golden": fault-free accuracy of a variant (Variant, Correct, Total, MemoryBits, HeldBytes);
 //   - "trial": one faulty trial (Variant, BER, Trial, Seed, Faults, Sites, Correct, Total);
 //   - "timing": median execution time of fault-free protected inference (Variant, Seconds, Runs).
