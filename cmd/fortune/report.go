@@ -48,18 +48,20 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 		Seeds: map[string]uint64{}, Settings: map[string]string{}}
 	var backends, devices []string
 	models := map[string]int{}
-	for _, path := range results {
+	files := make([][]campaign.Record, len(results))
+	for i, path := range results {
 		recs, err := campaign.ReadFile(path)
-		if err == nil && (len(recs) == 0 || recs[0].Kind != "header") {
+		if err == nil && (len(recs) == 0 || recs[0].Kind != "header" || recs[0].Settings == nil) {
 			err = fmt.Errorf("%s: not a results file (no header line)", path)
 		}
 		if err != nil {
 			return nil, err
 		}
+		files[i] = recs
 		models[recs[0].Settings.Model]++
 	}
-	for _, path := range results {
-		recs, _ := campaign.ReadFile(path)
+	for i, path := range results {
+		recs := files[i]
 		h := recs[0]
 		if h.Provenance != nil {
 			if !slices.Contains(backends, h.Provenance.Backend) {
