@@ -155,11 +155,7 @@ func benchTrial(b compute.Backend, m models.Model, scheme storage.Scheme, ber fl
 	}
 	f, _ := inject.Count(ber, mem.StoredBits())
 	plan := mem.Plan(inject.Distinct, inject.SignXOR, inject.CapacityFor(inject.Distinct, f, mem.StoredBits()))
-	nl := len(layers)
-	exec, err := NewExec(b, func(in []*Node) []*Node {
-		words, stat := inject.Inject(in[0], in[1], in[2], plan)
-		return append(memory.Read(words, in[3:3+nl], in[3+nl:], layers, scheme, mem.Quant), stat)
-	})
+	exec, err := NewExec(b, mem.TrialGraph(plan))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -167,13 +163,7 @@ func benchTrial(b compute.Backend, m models.Model, scheme storage.Scheme, ber fl
 	seed := uint64(0)
 	sec, err := median(func() (time.Duration, error) {
 		seed++
-		args := []any{mem.Words, tensors.FromScalar(seed), tensors.FromScalar(ber)}
-		for _, s := range mem.Scales {
-			args = append(args, s)
-		}
-		for _, z := range mem.Zeros {
-			args = append(args, z)
-		}
+		args := mem.Args(tensors.FromScalar(seed), tensors.FromScalar(ber))
 		t0 := time.Now()
 		out, err := exec.Call(args...)
 		if err != nil {

@@ -351,18 +351,6 @@ func (vg *variantGraphs) close() {
 	vg.mem.Words.FinalizeAll()
 }
 
-func (vg *variantGraphs) args(extra ...any) []any {
-	a := []any{vg.mem.Words}
-	a = append(a, extra...)
-	for _, s := range vg.mem.Scales {
-		a = append(a, s)
-	}
-	for _, z := range vg.mem.Zeros {
-		a = append(a, z)
-	}
-	return a
-}
-
 func (r *runner) build(scheme storage.Scheme) (*variantGraphs, error) {
 	ws := make([]*tensors.Tensor, len(r.layers))
 	for i, l := range r.layers {
@@ -407,17 +395,11 @@ func (r *runner) build(scheme storage.Scheme) (*variantGraphs, error) {
 	if err := plan.Validate(); err != nil {
 		return nil, err
 	}
-	nl := len(mem.Layers)
-	read, err := NewExec(r.Backend, func(in []*Node) []*Node {
-		return memory.Read(in[0], in[1:1+nl], in[1+nl:], mem.Layers, scheme, mem.Quant)
-	})
+	read, err := NewExec(r.Backend, mem.ReadGraph)
 	if err != nil {
 		return nil, err
 	}
-	faulty, err := NewExec(r.Backend, func(in []*Node) []*Node {
-		words, stat := inject.Inject(in[0], in[1], in[2], plan)
-		return append(memory.Read(words, in[3:3+nl], in[3+nl:], mem.Layers, scheme, mem.Quant), stat)
-	})
+	faulty, err := NewExec(r.Backend, mem.TrialGraph(plan))
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +444,7 @@ func (r *runner) variant(ctx context.Context, st *Store, name string) error {
 	defer vg.close()
 	golden, ok := st.Find("golden", name, 0, 0)
 	if !ok {
-		ws, err := vg.read.Call(vg.args()...)
+		ws, err := vg.read.Call(vg.mem.Args()...)
 		if err != nil {
 			return fmt.Errorf("campaign %s: %w", name, err)
 		}
@@ -500,7 +482,7 @@ func (r *runner) timing(st *Store, vg *variantGraphs, name string) error {
 	batches := min(len(r.xs), 10)
 	once := func() (time.Duration, error) {
 		t0 := time.Now()
-		ws, err := vg.read.Call(vg.args()...)
+		ws, err := vg.read.Call(vg.mem.Args()...)
 		if err != nil {
 			return 0, err
 		}
@@ -543,7 +525,7 @@ func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name 
 		rec, ok := st.Find("trial", name, ber, t)
 		if !ok {
 			seed := TrialSeed(r.s.Seed, r.s.Model, name, ber, t)
-			out, err := vg.faulty.Call(vg.args(tensors.FromScalar(seed), tensors.FromScalar(ber))...)
+			out, err := vg.faulty.Call(vg.mem.Args(tensors.FromScalar(seed), tensors.FromScalar(ber))...)
 			if err != nil {
 				return fmt.Errorf("campaign %s BER %g trial %d: %w", name, ber, t, err)
 			}

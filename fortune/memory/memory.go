@@ -154,3 +154,33 @@ func Read(words *Node, scales, zeros []*Node, layers []Layer, scheme storage.Sch
 	}
 	return out
 }
+
+// Args lists the inputs of the graphs ReadGraph and TrialGraph build: the words, then extra
+// (for a trial: the uint64 seed and the float64 BER), then every layer's scale and zero point.
+func (m *Memory) Args(extra ...any) []any {
+	a := append([]any{m.Words}, extra...)
+	for _, s := range m.Scales {
+		a = append(a, s)
+	}
+	for _, z := range m.Zeros {
+		a = append(a, z)
+	}
+	return a
+}
+
+// ReadGraph is the graph function of a fault-free read: inputs as Args() lists them, outputs
+// the float32 weights of every layer.
+func (m *Memory) ReadGraph(in []*Node) []*Node {
+	n := len(m.Layers)
+	return Read(in[0], in[1:1+n], in[1+n:], m.Layers, m.Scheme, m.Quant)
+}
+
+// TrialGraph returns the graph function of one fault trial with the given plan: inputs as
+// Args(seed, ber) lists them; outputs the float32 weights of every layer, then inject's
+// statistics vector.
+func (m *Memory) TrialGraph(plan inject.Plan) func(in []*Node) []*Node {
+	return func(in []*Node) []*Node {
+		words, stats := inject.Inject(in[0], in[1], in[2], plan)
+		return append(m.ReadGraph(append([]*Node{words}, in[3:]...)), stats)
+	}
+}

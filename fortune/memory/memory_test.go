@@ -47,16 +47,11 @@ func TestFaultyReadMatchesReference(t *testing.T) {
 			const ber, seed = 0.02, 99
 			f, _ := inject.Count(ber, m.StoredBits())
 			plan := m.Plan(inject.Distinct, inject.SignXOR, inject.CapacityFor(inject.Distinct, f, m.StoredBits()))
-			exec, err := NewExec(b, func(in []*Node) []*Node {
-				faulty, _ := inject.Inject(in[0], in[1], in[2], plan)
-				params := in[3:]
-				n := len(layers)
-				return Read(faulty, params[:n], params[n:], layers, s, m.Quant)
-			})
+			exec, err := NewExec(b, m.TrialGraph(plan))
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := exec.Call(args(m, seed, ber)...)
+			out, err := exec.Call(m.Args(tensors.FromScalar(uint64(seed)), tensors.FromScalar(ber))...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,34 +131,17 @@ func benchTrial(b *testing.B, be compute.Backend, s storage.Scheme) {
 	const ber = 1e-4
 	f, _ := inject.Count(ber, m.StoredBits())
 	plan := m.Plan(inject.Distinct, inject.SignXOR, inject.CapacityFor(inject.Distinct, f, m.StoredBits()))
-	exec, err := NewExec(be, func(in []*Node) []*Node {
-		faulty, _ := inject.Inject(in[0], in[1], in[2], plan)
-		params := in[3:]
-		n := len(layers)
-		return Read(faulty, params[:n], params[n:], layers, s, m.Quant)
-	})
+	exec, err := NewExec(be, m.TrialGraph(plan))
 	if err != nil {
 		b.Fatal(err)
 	}
-	exec.MustCall(args(m, 0, ber)...) // Compile.
+	exec.MustCall(m.Args(tensors.FromScalar(uint64(0)), tensors.FromScalar(ber))...) // Compile.
 	b.ResetTimer()
 	for i := range b.N {
-		out := exec.MustCall(args(m, uint64(i+1), ber)...)
+		out := exec.MustCall(m.Args(tensors.FromScalar(uint64(i+1)), tensors.FromScalar(ber))...)
 		for _, o := range out {
 			o.FinalizeAll()
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(m.N()), "ns/weight")
-}
-
-// args lists a trial graph's inputs: words, seed, BER, scales, zeros.
-func args(m *Memory, seed uint64, ber float64) []any {
-	a := []any{m.Words, tensors.FromScalar(seed), tensors.FromScalar(ber)}
-	for _, s := range m.Scales {
-		a = append(a, s)
-	}
-	for _, z := range m.Zeros {
-		a = append(a, z)
-	}
-	return a
 }

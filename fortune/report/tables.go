@@ -183,18 +183,7 @@ func TableICSV(prov Provenance, rows []Row) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	csvHeader(&buf, prov, "Table I (base accuracy, %)")
-	recs := [][]string{append([]string{"type"}, models...)}
-	for _, w := range widths {
-		rec := []string{fmt.Sprintf("%d-bit", w)}
-		for _, m := range models {
-			x, ok := acc[m][w]
-			if !ok {
-				x = nan
-			}
-			rec = append(rec, csvNum(x))
-		}
-		recs = append(recs, rec)
-	}
+	recs := append([][]string{append([]string{"type"}, models...)}, tableIBody(models, widths, acc, csvNum)...)
 	if err := writeCSV(&buf, recs); err != nil {
 		return nil, fmt.Errorf("table I: %w", err)
 	}
@@ -210,18 +199,7 @@ func TableIMarkdown(prov Provenance, rows []Row) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	mdHeader(&buf, prov, "Table I (base accuracy, %)")
-	var body [][]string
-	for _, w := range widths {
-		rec := []string{fmt.Sprintf("%d-bit", w)}
-		for _, m := range models {
-			x, ok := acc[m][w]
-			if !ok {
-				x = nan
-			}
-			rec = append(rec, md2(x))
-		}
-		body = append(body, rec)
-	}
+	body := tableIBody(models, widths, acc, md2)
 	align := []string{"l"}
 	for range models {
 		align = append(align, "r")
@@ -527,4 +505,22 @@ func ComparisonMarkdown(prov Provenance, cmp []Comparison) ([]byte, error) {
 	mdTable(&buf, []string{"Model", "Type", "Quantity", "BER", "Ours", "Paper", "Diff", "Diff %", "Paper in our CI"},
 		[]string{"l", "l", "l", "l", "r", "r", "r", "r", "l"}, body)
 	return buf.Bytes(), nil
+}
+
+// tableIBody is Table I's rows: one per width, the golden accuracy of each model formatted by
+// format (NaN where a model lacks the width).
+func tableIBody(models []string, widths []int, acc map[string]map[int]float64, format func(float64) string) [][]string {
+	var body [][]string
+	for _, w := range widths {
+		rec := []string{fmt.Sprintf("%d-bit", w)}
+		for _, m := range models {
+			x, ok := acc[m][w]
+			if !ok {
+				x = nan
+			}
+			rec = append(rec, format(x))
+		}
+		body = append(body, rec)
+	}
+	return body
 }
