@@ -6,7 +6,7 @@ import (
 
 func init() {
 	Register("alexnet", func() Model {
-		return &arch{name: "alexnet", dataset: "fashion-mnist", input: [3]int{1, 227, 227}, classes: 10, build: alexNet}
+		return &arch{name: "alexnet", dataset: "fashion-mnist", input: [3]int{1, 227, 227}, classes: 10, build: alexNet, chain: true}
 	})
 }
 

@@ -14,6 +14,9 @@ type arch struct {
 	// legacy maps the corrected injectable list (every conv/linear weight, in Params() order) to
 	// the authors' layer_list; nil means they are the same.
 	legacy func(all []string) []string
+	// chain says the layers form a single chain, with no parallel branches: only such networks
+	// have their inference batches split (see BatchSplit).
+	chain bool
 }
 
 var _ Model = (*arch)(nil)
@@ -44,5 +47,22 @@ func (a *arch) Injectable(legacy bool) []string {
 
 // Forward implements [Model].
 func (a *arch) Forward(params map[string]*Node, x *Node, mode Mode) (logits *Node, newStats map[string]*Node) {
-	return forward(a.build, params, x, mode)
+	parts := 1
+	if a.chain {
+		parts = mode.batchParts(x)
+	}
+	if parts == 1 {
+		return forward(a.build, params, x, mode)
+	}
+	b := x.Shape().Dimensions[0]
+	outs := make([]*Node, parts)
+	for i := range parts {
+		outs[i], _ = forward(a.build, params, Slice(x, AxisRange(i*b/parts, (i+1)*b/parts)), mode)
+	}
+	return Concatenate(outs, 0), nil
+}
+
+// Prepare implements [Model].
+func (a *arch) Prepare(params map[string]*Node) map[string]*Node {
+	return prepare(a.build, params)
 }

@@ -7,11 +7,11 @@ import (
 func init() {
 	Register("lenet5", func() Model {
 		return &arch{name: "lenet5", dataset: "fashion-mnist", input: [3]int{1, 28, 28}, classes: 10,
-			build: func(m *net, x *Node) *Node { return leNet5(m, x, 1, 2) }}
+			build: func(m *net, x *Node) *Node { return leNet5(m, x, 1, 2) }, chain: true}
 	})
 	Register("lenet5_cifar", func() Model {
 		return &arch{name: "lenet5_cifar", dataset: "cifar10", input: [3]int{3, 32, 32}, classes: 10,
-			build: func(m *net, x *Node) *Node { return leNet5(m, x, 3, 0) }}
+			build: func(m *net, x *Node) *Node { return leNet5(m, x, 3, 0) }, chain: true}
 	})
 }
 

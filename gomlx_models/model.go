@@ -10,7 +10,10 @@ package models
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
+
+	"github.com/fortune-go/fortune/gomlx_models/nn"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 )
@@ -93,6 +96,36 @@ type Mode struct {
 	// UseNativeConv forces GoMLX's native convolution; otherwise the implementation picks
 	// patches+MatMul on the pure-Go backend and the native op on XLA.
 	UseNativeConv bool
+	// Prepared says that Forward's params are the inference-ready weights returned by
+	// [Model.Prepare] rather than the state dict. Not valid with Training.
+	Prepared bool
+	// NoBatchSplit turns off the batch split of inference on the pure-Go backend (see
+	// [BatchSplit]).
+	NoBatchSplit bool
+}
+
+// BatchSplit is how many independent parts Forward cuts an inference batch into on the pure-Go
+// backend, for the networks whose layers form a single chain (VGG-11, AlexNet, LeNet-5). The
+// parts are independent subgraphs, which the backend executes concurrently: its MatMul uses
+// every core, but its data movement (patch slices, concatenations, pooling) runs on one core per
+// op, so while one part moves data the other multiplies. Examples never interact in inference,
+// so the logits equal the unsplit ones up to float rounding (tested).
+//
+// Not split: training (batch-norm statistics span the batch), active dropout (one random stream
+// per batch), a single-core process, and the branching networks (ResNet-18, Inception-v3). The
+// pure-Go backend (compute v0.1.2) has 2 worker slots per core, and a MatMul waits for a free
+// slot while holding one; when every slot is held by a waiting MatMul, none ever gets one (seen
+// here: Inception-v3 split in two hung for good on 2 cores). A split chain has at most
+// BatchSplit MatMuls in flight, fewer than the 4 slots of 2 cores.
+const BatchSplit = 2
+
+// batchParts returns how many parts Forward splits x into (a chain network).
+func (mode Mode) batchParts(x *Node) int {
+	if x == nil || mode.Training || mode.LegacyDropout || mode.NoBatchSplit || !nn.IsGoBackend(x.Graph()) ||
+		runtime.GOMAXPROCS(0) < 2 {
+		return 1
+	}
+	return max(1, min(BatchSplit, x.Shape().Dimensions[0]))
 }
 
 // Model is one network.
@@ -118,6 +151,14 @@ type Model interface {
 	// In training mode it also returns the updated batch-norm running statistics, keyed by name
 	// (nil in inference mode).
 	Forward(params map[string]*Node, x *Node, mode Mode) (logits *Node, newStats map[string]*Node)
+	// Prepare computes, from one node per Params() entry, the inference-ready weights that
+	// Forward takes with Mode.Prepared: every batch norm that follows a convolution folded into
+	// it, and every convolution kernel in the form its convolution reads on this backend
+	// (nn.PrepareConv: a MatMul matrix, or a Winograd-transformed kernel), keyed
+	// "<conv>.weight" and "<conv>.bias"; linear layers are passed through. Forward(Prepare(p), x, Mode{Prepared: true}) computes exactly what
+	// Forward(p, x, Mode{}) does — the same operations, split into two graphs — but a campaign
+	// runs Prepare once per set of weights instead of once per batch.
+	Prepare(params map[string]*Node) map[string]*Node
 }
 
 var registry = map[string]func() Model{}

@@ -1,11 +1,13 @@
 package models
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
@@ -339,4 +341,187 @@ func TestAlexNetLegacyDropout(t *testing.T) {
 	if _, err := run(func(*Graph) Mode { return Mode{LegacyDropout: true} }); err == nil || !strings.Contains(err.Error(), "Mode.RNG is nil") {
 		t.Errorf("LegacyDropout without RNG: err = %v", err)
 	}
+}
+
+// TestPreparedMatchesForward checks that Forward on Prepare's weights (Mode.Prepared) computes
+// exactly, bit for bit, what Forward on the state dict computes, for every network, and that the
+// prepared weights have the documented names and shapes.
+func TestPreparedMatchesForward(t *testing.T) {
+	backend := gobackend.GetBackend()
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			m := mustNew(t, name)
+			specs := m.Params()
+			args := forwardArgs(m, 2, 3, 4)
+			paramsOf := func(in []*Node) map[string]*Node {
+				p := map[string]*Node{}
+				for i, s := range specs {
+					p[s.Name] = in[i]
+				}
+				return p
+			}
+			direct, err := NewExec(backend, func(in []*Node) *Node {
+				logits, _ := m.Forward(paramsOf(in[1:]), in[0], Mode{})
+				return logits
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			prep := prepareExec(t, backend, m, &names)
+			want, err := direct.Exec1(args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			weights, err := prep.Exec(args[1:]...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shapeOf := map[string][]int{}
+			for i, n := range names {
+				shapeOf[n] = weights[i].Shape().Dimensions
+			}
+			for _, s := range specs {
+				switch {
+				case s.Kind == ConvWeight:
+					// A MatMul matrix, or (3×3 kernels on the pure-Go backend) a Winograd kernel.
+					o, i, kh, kw := s.Shape[0], s.Shape[1], s.Shape[2], s.Shape[3]
+					got := shapeOf[s.Name]
+					if !slices.Equal(got, []int{o, kh * kw * i}) && !(kh == 3 && kw == 3 && slices.Equal(got, []int{16, i, o})) {
+						t.Errorf("prepared %s: shape %v, want (%d, %d) or (16, %d, %d)", s.Name, got, o, kh*kw*i, i, o)
+					}
+				case s.Kind == LinearWeight || s.Kind == Bias:
+					if got := shapeOf[s.Name]; !slices.Equal(got, s.Shape) {
+						t.Errorf("prepared %s: shape %v, want %v", s.Name, got, s.Shape)
+					}
+				default:
+					if _, ok := shapeOf[s.Name]; ok {
+						t.Errorf("prepared weights keep batch-norm entry %s", s.Name)
+					}
+				}
+			}
+			infer := preparedForwardExec(t, backend, m, &names)
+			inferArgs := []any{args[0]}
+			for _, w := range weights {
+				inferArgs = append(inferArgs, w)
+			}
+			got, err := infer.Exec1(inferArgs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, w := tensors.MustCopyFlatData[float32](got), tensors.MustCopyFlatData[float32](want)
+			if !slices.Equal(g, w) {
+				t.Errorf("prepared logits %v differ from direct %v", g, w)
+			}
+			// The state dict passed where prepared weights are expected is refused by name.
+			wrong, err := NewExec(backend, func(in []*Node) *Node {
+				logits, _ := m.Forward(paramsOf(in[1:]), in[0], Mode{Prepared: true})
+				return logits
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := wrong.Exec1(args...); err == nil || !strings.Contains(err.Error(), "prepared weight") {
+				t.Errorf("state dict as prepared weights: err = %v, want a prepared-weight error", err)
+			}
+		})
+	}
+}
+
+// TestBatchSplitMatchesUnsplit checks that splitting an inference batch into independent parts
+// (the default for the chain networks on the pure-Go backend) gives the unsplit logits up to
+// float rounding, for every network, with an odd batch size so that the parts differ in size.
+func TestBatchSplitMatchesUnsplit(t *testing.T) {
+	backend := gobackend.GetBackend()
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			m := mustNew(t, name)
+			specs := m.Params()
+			args := forwardArgs(m, 3, 5, 6)
+			run := func(mode Mode) []float32 {
+				e, err := NewExec(backend, func(in []*Node) *Node {
+					p := map[string]*Node{}
+					for i, s := range specs {
+						p[s.Name] = in[i+1]
+					}
+					logits, _ := m.Forward(p, in[0], mode)
+					return logits
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := e.Exec1(args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := out.Shape().Dimensions; !slices.Equal(got, []int{3, m.NumClasses()}) {
+					t.Fatalf("logits shape %v", got)
+				}
+				return tensors.MustCopyFlatData[float32](out)
+			}
+			split, whole := run(Mode{}), run(Mode{NoBatchSplit: true})
+			var diff, scale float64
+			for i := range whole {
+				diff = max(diff, math.Abs(float64(split[i]-whole[i])))
+				scale = max(scale, math.Abs(float64(whole[i])))
+			}
+			t.Logf("max |split − unsplit| = %g (logit scale %g)", diff, scale)
+			if diff > 1e-5*scale {
+				t.Errorf("split logits differ from unsplit by %g (scale %g)", diff, scale)
+			}
+		})
+	}
+}
+
+// prepareExec compiles m.Prepare with the parameters (Params() order) as inputs; the names of
+// its outputs, in order, are stored in *names when it first runs.
+func prepareExec(t testing.TB, backend compute.Backend, m Model, names *[]string) *Exec {
+	t.Helper()
+	specs := m.Params()
+	e, err := NewExec(backend, func(in []*Node) []*Node {
+		p := map[string]*Node{}
+		for i, s := range specs {
+			p[s.Name] = in[i]
+		}
+		prepared := m.Prepare(p)
+		*names = slices.Sorted(maps.Keys(prepared))
+		out := make([]*Node, len(*names))
+		for i, n := range *names {
+			out[i] = prepared[n]
+		}
+		return out
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// preparedForwardExec compiles Forward with Mode.Prepared: inputs are x, then the prepared
+// weights in the order of *names (see prepareExec); the output is the logits.
+func preparedForwardExec(t testing.TB, backend compute.Backend, m Model, names *[]string) *Exec {
+	t.Helper()
+	e, err := NewExec(backend, func(in []*Node) *Node {
+		p := map[string]*Node{}
+		for i, n := range *names {
+			p[n] = in[i+1]
+		}
+		logits, _ := m.Forward(p, in[0], Mode{Prepared: true})
+		return logits
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// forwardArgs returns the arguments of a Forward graph with the input first: a random batch of
+// the given size (inputSeed), then random parameters (paramSeed) in Params() order.
+func forwardArgs(m Model, batch int, paramSeed, inputSeed uint64) []any {
+	params := randomParams(m, paramSeed)
+	args := []any{randomInput(m, batch, inputSeed)}
+	for _, s := range m.Params() {
+		args = append(args, params[s.Name])
+	}
+	return args
 }

@@ -10,14 +10,16 @@ import (
 
 // net walks an architecture once. Each network is written a single time, as a function of a
 // *net and the input: with params == nil the walk only lists the state-dict entries (every
-// activation is nil and every layer method returns nil); otherwise it builds the graph. So
-// Params() and Forward() cannot disagree on names, shapes or order.
+// activation is nil and every layer method returns nil); with prepared != nil it only computes
+// the inference-ready weights (activations are nil again); otherwise it builds the graph. So
+// Params(), Prepare() and Forward() cannot disagree on names, shapes or order.
 type net struct {
 	specs    []ParamSpec
 	params   map[string]*Node
 	mode     Mode
 	newStats map[string]*Node
 	rng      *Node
+	prepared map[string]*Node // Output of a Prepare walk.
 }
 
 // newNet starts a graph-building walk.
@@ -39,8 +41,25 @@ func listParams(build func(m *net, x *Node) *Node) []ParamSpec {
 	return m.specs
 }
 
+// prepare runs an architecture in Prepare mode: it returns the inference-ready weights.
+func prepare(build func(m *net, x *Node) *Node, params map[string]*Node) map[string]*Node {
+	if params == nil {
+		exceptions.Panicf("models: Prepare needs the parameters")
+	}
+	m := newNet(params, Mode{})
+	m.prepared = map[string]*Node{}
+	build(m, nil)
+	return m.prepared
+}
+
 // forward runs an architecture in graph mode.
 func forward(build func(m *net, x *Node) *Node, params map[string]*Node, x *Node, mode Mode) (*Node, map[string]*Node) {
+	if mode.Prepared && mode.Training {
+		exceptions.Panicf("models: Mode.Prepared is for inference; it cannot train")
+	}
+	if mode.Prepared && mode.UseNativeConv {
+		exceptions.Panicf("models: Mode.UseNativeConv applies to the state dict, not to prepared weights")
+	}
 	m := newNet(params, mode)
 	logits := build(m, x)
 	return logits, m.newStats
@@ -75,10 +94,11 @@ func (m *net) input(x *Node) *Node {
 	return nn.ToNHWC(x)
 }
 
-// convSpec is an nn.Conv2d's geometry: k(in, out, kh, kw).s(stride).p(ph, pw).withBias().
+// convSpec is an nn.Conv2d's geometry: k(in, out, kh, kw).s(stride).p(ph, pw).withBias(),
+// and .maxPool2() when a 2×2 max pool follows it (after its batch norm and ReLU).
 type convSpec struct {
 	in, out, kh, kw, stride, ph, pw int
-	bias                            bool
+	bias, pool                      bool
 }
 
 // k is a kh×kw convolution from in to out channels, stride 1, no padding, no bias.
@@ -93,6 +113,10 @@ func (c convSpec) p(ph, pw int) convSpec { c.ph, c.pw = ph, pw; return c }
 // withBias adds a bias.
 func (c convSpec) withBias() convSpec { c.bias = true; return c }
 
+// maxPool2 follows the layer (convolution, batch norm, ReLU) by max_pool2d(2, 2); in inference
+// the convolution computes it (nn.ConvConfig.MaxPool2).
+func (c convSpec) maxPool2() convSpec { c.pool = true; return c }
+
 func (m *net) convParams(name string, c convSpec) (w, b *Node) {
 	w = m.param(name+".weight", ConvWeight, c.out, c.in, c.kh, c.kw)
 	if c.bias {
@@ -102,12 +126,54 @@ func (m *net) convParams(name string, c convSpec) (w, b *Node) {
 }
 
 func (m *net) convConfig(c convSpec, relu bool) nn.ConvConfig {
-	return nn.ConvConfig{Stride: [2]int{c.stride, c.stride}, Padding: nn.Padding(c.ph, c.pw), ReLU: relu, Native: m.mode.UseNativeConv}
+	return nn.ConvConfig{Stride: [2]int{c.stride, c.stride}, Padding: nn.Padding(c.ph, c.pw), ReLU: relu,
+		MaxPool2: c.pool, Native: m.mode.UseNativeConv}
+}
+
+// preparedConv fetches a convolution's inference-ready weights (Mode.Prepared): its
+// nn.PrepareConv kernel and its bias (nil when it has none and no batch norm was folded into it).
+func (m *net) preparedConv(name string, c convSpec, folded bool) (kernel, bias *Node) {
+	kernel = m.preparedParam(name+".weight", func(g *Graph) []int {
+		return nn.PreparedConvShape(g, c.out, c.in, c.kh, c.kw, m.convConfig(c, false))
+	})
+	if c.bias || folded {
+		bias = m.preparedParam(name+".bias", func(*Graph) []int { return []int{c.out} })
+	}
+	return kernel, bias
+}
+
+// preparedParam fetches one inference-ready weight and checks its shape (which may depend on
+// the backend).
+func (m *net) preparedParam(name string, shape func(*Graph) []int) *Node {
+	p, ok := m.params[name]
+	if !ok {
+		exceptions.Panicf("models: missing prepared weight %q (Mode.Prepared takes the output of Prepare)", name)
+	}
+	if want := shape(p.Graph()); !slices.Equal(p.Shape().Dimensions, want) {
+		exceptions.Panicf("models: prepared weight %q has shape %s, want %v", name, p.Shape(), want)
+	}
+	return p
+}
+
+// setPrepared records a convolution's inference-ready weights in a Prepare walk.
+func (m *net) setPrepared(name string, c convSpec, w, b *Node) {
+	m.prepared[name+".weight"] = nn.PrepareConv(w, m.convConfig(c, false))
+	if b != nil {
+		m.prepared[name+".bias"] = b
+	}
 }
 
 // conv is the nn.Conv2d named name, followed by a ReLU when relu.
 func (m *net) conv(x *Node, name string, c convSpec, relu bool) *Node {
+	if m.mode.Prepared && x != nil {
+		kernel, b := m.preparedConv(name, c, false)
+		return nn.Conv2DPrepared(x, kernel, b, [2]int{c.kh, c.kw}, m.convConfig(c, relu))
+	}
 	w, b := m.convParams(name, c)
+	if m.prepared != nil {
+		m.setPrepared(name, c, w, b)
+		return nil
+	}
 	if x == nil {
 		return nil
 	}
@@ -118,15 +184,29 @@ func (m *net) conv(x *Node, name string, c convSpec, relu bool) *Node {
 // when relu, a ReLU. In inference the batch norm is folded into the convolution's weight and bias
 // (one MatMul with a fused bias+ReLU on the pure-Go backend).
 func (m *net) convBN(x *Node, convName, bnName string, c convSpec, eps float64, relu bool) *Node {
+	if m.mode.Prepared && x != nil {
+		kernel, b := m.preparedConv(convName, c, true)
+		return nn.Conv2DPrepared(x, kernel, b, [2]int{c.kh, c.kw}, m.convConfig(c, relu))
+	}
 	w, b := m.convParams(convName, c)
 	p := m.bnParams(bnName, c.out)
+	if m.prepared != nil {
+		fw, fb := nn.FoldBatchNorm(w, b, p, eps)
+		m.setPrepared(convName, c, fw, fb)
+		return nil
+	}
 	if x == nil {
 		return nil
 	}
 	if m.mode.Training {
-		y := m.batchNormTraining(nn.Conv2D(x, w, b, m.convConfig(c, false)), bnName, p, eps)
+		cfg := m.convConfig(c, false)
+		cfg.MaxPool2 = false // The pool follows the batch norm and the ReLU.
+		y := m.batchNormTraining(nn.Conv2D(x, w, b, cfg), bnName, p, eps)
 		if relu {
 			y = nn.ReLU(y)
+		}
+		if c.pool {
+			y = nn.MaxPool2D(y, 2, 2, 0)
 		}
 		return y
 	}
@@ -164,6 +244,10 @@ const bnMomentum = 0.1
 func (m *net) linear(x *Node, name string, in, out int, relu bool) *Node {
 	w := m.param(name+".weight", LinearWeight, out, in)
 	b := m.param(name+".bias", Bias, out)
+	if m.prepared != nil {
+		m.prepared[name+".weight"], m.prepared[name+".bias"] = w, b
+		return nil
+	}
 	if x == nil {
 		return nil
 	}

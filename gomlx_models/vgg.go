@@ -8,7 +8,7 @@ import (
 
 func init() {
 	Register("vgg11", func() Model {
-		return &arch{name: "vgg11", dataset: "cifar10", input: [3]int{3, 32, 32}, classes: 10, build: vgg11BN}
+		return &arch{name: "vgg11", dataset: "cifar10", input: [3]int{3, 32, 32}, classes: 10, build: vgg11BN, chain: true}
 	})
 }
 
@@ -22,14 +22,16 @@ var vgg11Config = []int{64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0}
 func vgg11BN(m *net, x *Node) *Node {
 	x = m.input(x)
 	idx, in := 0, 3
-	for _, c := range vgg11Config {
-		if c == 0 {
-			x = m.maxPool(x, 2, 2, 0)
+	for i, c := range vgg11Config {
+		if c == 0 { // The max-pool, computed by the convolution before it (maxPool2).
 			idx++
 			continue
 		}
-		x = m.convBN(x, fmt.Sprintf("features.%d", idx), fmt.Sprintf("features.%d", idx+1),
-			k(in, c, 3, 3).p(1, 1).withBias(), 1e-5, true)
+		spec := k(in, c, 3, 3).p(1, 1).withBias()
+		if i+1 < len(vgg11Config) && vgg11Config[i+1] == 0 {
+			spec = spec.maxPool2()
+		}
+		x = m.convBN(x, fmt.Sprintf("features.%d", idx), fmt.Sprintf("features.%d", idx+1), spec, 1e-5, true)
 		idx += 3
 		in = c
 	}

@@ -94,9 +94,19 @@ func benchInference(b compute.Backend, m models.Model, bs, runs int) (float64, e
 	if err != nil {
 		return 0, err
 	}
-	specs := m.Params()
+	// As a campaign does: the weights are prepared once, then every batch runs on them.
+	prep, err := train.NewPreparer(b, m)
+	if err != nil {
+		return 0, err
+	}
+	defer prep.Finalize()
+	weights, err := prep.Prepare(params)
+	if err != nil {
+		return 0, err
+	}
+	names := prep.Names()
 	exec, err := NewExec(b, func(in []*Node) *Node {
-		logits, _ := m.Forward(train.ParamNodes(specs, in[:len(specs)]), in[len(specs)], models.Mode{})
+		logits, _ := m.Forward(train.PreparedNodes(names, in[:len(names)]), in[len(names)], models.Mode{Prepared: true})
 		return ArgMax(logits, -1, dtypes.Int32)
 	})
 	if err != nil {
@@ -110,8 +120,8 @@ func benchInference(b compute.Backend, m models.Model, bs, runs int) (float64, e
 		x[i] = float32(r.NormFloat64())
 	}
 	xt := tensors.FromFlatDataAndDimensions(x, bs, shape[0], shape[1], shape[2])
-	args := make([]any, 0, len(params)+1)
-	for _, t := range params {
+	args := make([]any, 0, len(weights)+1)
+	for _, t := range weights {
 		args = append(args, t)
 	}
 	args = append(args, xt)

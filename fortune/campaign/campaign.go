@@ -209,6 +209,7 @@ type runner struct {
 	listed   []string       // Injectable list as given (legacy lists may repeat a layer).
 	xs, ys   []*tensors.Tensor
 	images   int
+	prepare  *train.Preparer // Parameters → inference-ready weights (Model.Prepare), per trial.
 	infer    *Exec
 	progress *progress
 }
@@ -240,6 +241,9 @@ func newRunner(setup Setup, s Settings) (*runner, error) {
 	if err := r.loadBatches(); err != nil {
 		return nil, err
 	}
+	if r.prepare, err = train.NewPreparer(setup.Backend, setup.Model); err != nil {
+		return nil, fmt.Errorf("campaign: %w", err)
+	}
 	r.infer, err = NewExec(setup.Backend, r.inferenceGraph)
 	if err != nil {
 		return nil, fmt.Errorf("campaign: %w", err)
@@ -248,6 +252,7 @@ func newRunner(setup Setup, s Settings) (*runner, error) {
 }
 
 func (r *runner) close() {
+	r.prepare.Finalize()
 	r.infer.Finalize()
 	for _, t := range append(r.xs, r.ys...) {
 		t.FinalizeAll()
@@ -284,13 +289,14 @@ func (r *runner) loadBatches() error {
 	return nil
 }
 
-// inferenceGraph: parameters (model order), x, y [, rng] → number of correct predictions.
+// inferenceGraph: prepared weights (r.prepare.Names() order), x, y [, rng] → number of correct
+// predictions.
 func (r *runner) inferenceGraph(in []*Node) *Node {
-	specs := r.Model.Params()
-	n := len(specs)
-	params := train.ParamNodes(specs, in[:n])
+	names := r.prepare.Names()
+	n := len(names)
+	params := train.PreparedNodes(names, in[:n])
 	x, y := in[n], in[n+1]
-	mode := models.Mode{LegacyDropout: r.s.LegacyDropout}
+	mode := models.Mode{LegacyDropout: r.s.LegacyDropout, Prepared: true}
 	if r.s.LegacyDropout {
 		mode.RNG = in[n+2]
 	}
@@ -305,12 +311,22 @@ func (r *runner) evaluate(ws []*tensors.Tensor, dropoutSeed uint64, batches int)
 	if batches <= 0 || batches > len(r.xs) {
 		batches = len(r.xs)
 	}
-	args := make([]any, 0, len(r.params)+3)
-	for _, p := range r.params {
-		args = append(args, p)
-	}
+	params := slices.Clone(r.params)
 	for i, l := range r.layers {
-		args[r.index[l.Name]] = ws[i]
+		params[r.index[l.Name]] = ws[i]
+	}
+	weights, err := r.prepare.Prepare(params)
+	if err != nil {
+		return 0, fmt.Errorf("campaign: %w", err)
+	}
+	defer func() {
+		for _, w := range weights {
+			w.FinalizeAll()
+		}
+	}()
+	args := make([]any, 0, len(weights)+3)
+	for _, w := range weights {
+		args = append(args, w)
 	}
 	n := len(args)
 	correct := 0

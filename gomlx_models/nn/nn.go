@@ -57,6 +57,10 @@ type ConvConfig struct {
 	Padding [2][2]int
 	// ReLU applies a ReLU after the bias.
 	ReLU bool
+	// MaxPool2 follows the convolution (and its ReLU) by PyTorch's max_pool2d(2, 2), floor mode,
+	// as VGG does. The Winograd path pools its 2×2 output tiles directly, before the bias and
+	// the ReLU (max commutes with both, exactly: rounding is monotonic).
+	MaxPool2 bool
 	// Native forces GoMLX's convolution op; otherwise [Conv2D] uses patches+MatMul on the pure-Go
 	// backend and the native op elsewhere.
 	Native bool
@@ -77,27 +81,160 @@ func (c ConvConfig) strides() [2]int {
 
 // Conv2D is PyTorch's nn.Conv2d (groups=1, dilation=1) on an NHWC activation x with a PyTorch
 // (O, I, kh, kw) weight and an optional (O) bias (nil for none), followed by a ReLU when
-// cfg.ReLU. It returns (B, Ho, Wo, O) with Ho = floor((H + top + bottom − kh) / stride) + 1.
+// cfg.ReLU and a 2×2 max pool when cfg.MaxPool2. It returns (B, Ho, Wo, O) with
+// Ho = floor((H + top + bottom − kh) / stride) + 1 (halved, floor, after the pool).
 //
-// On the pure-Go backend it builds patches and one MatMul (see [Conv2DPatches]) with the bias
-// added in place to the MatMul's output (GoMLX's fused Dense), which is much faster there than
-// the backend's generic ConvGeneral; elsewhere (XLA), or with cfg.Native, it uses the native
-// convolution ([Conv2DNative]).
+// On the pure-Go backend, 3×3 stride-1 convolutions run as Winograd F(2×2, 3×3) (winograd.go)
+// and the others as patches and one MatMul (see [Conv2DPatches]) with the bias added in place
+// to the MatMul's output (GoMLX's fused Dense): both much faster there than the backend's
+// generic ConvGeneral. Elsewhere (XLA), or with cfg.Native, it uses the native convolution
+// ([Conv2DNative]).
 func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
 	if cfg.Native || !IsGoBackend(x.Graph()) {
-		y := Conv2DNative(x, weight, cfg.strides(), cfg.Padding)
-		if bias != nil {
-			y = Add(y, perChannel(bias, y))
-		}
-		if cfg.ReLU {
-			y = ReLU(y)
-		}
-		return y
+		return finishConv(Conv2DNative(x, weight, cfg.strides(), cfg.Padding), bias, cfg)
 	}
-	b, _, _, _, o, _, _ := checkConvShapes(x, weight)
-	patches, ho, wo := im2col(x, weight, cfg.strides(), cfg.Padding)
-	y := dense(patches, weightMatrix(weight), bias, cfg.ReLU)
-	return Reshape(y, b, ho, wo, o)
+	checkConvShapes(x, weight)
+	d := weight.Shape().Dimensions
+	return Conv2DPrepared(x, PrepareConv(weight, cfg), bias, [2]int{d[2], d[3]}, cfg)
+}
+
+// PrepareConv returns a PyTorch (O, I, kh, kw) convolution weight in the form [Conv2DPrepared]
+// reads on the weight's backend: the Winograd-transformed kernel (16, I, O) for the 3×3
+// stride-1 convolutions that the pure-Go backend runs as Winograd F(2×2, 3×3) (see
+// winograd.go), the [ConvMatrix] (O, kh·kw·I) otherwise. It is weight-only work: computing it
+// once per set of weights, rather than in every batch's graph, is what it is for.
+func PrepareConv(weight *Node, cfg ConvConfig) *Node {
+	if weight.Rank() != 4 {
+		exceptions.Panicf("nn.PrepareConv: want an (O, I, kh, kw) weight, got %s", weight.Shape())
+	}
+	d := weight.Shape().Dimensions
+	if useWinograd(weight.Graph(), d[1], [2]int{d[2], d[3]}, cfg) {
+		return winogradKernel(weight)
+	}
+	return ConvMatrix(weight)
+}
+
+// PreparedConvShape is the shape of [PrepareConv]'s result, on g's backend, for an (o, i, kh, kw)
+// weight.
+func PreparedConvShape(g *Graph, o, i, kh, kw int, cfg ConvConfig) []int {
+	if useWinograd(g, i, [2]int{kh, kw}, cfg) {
+		return []int{16, i, o}
+	}
+	return []int{o, kh * kw * i}
+}
+
+// Conv2DPrepared is [Conv2D] with the weight already in [PrepareConv] form, for a kernel of
+// kernel = (kh, kw): Winograd F(2×2, 3×3) or patches + MatMul on the pure-Go backend, the native
+// convolution elsewhere.
+func Conv2DPrepared(x, prepared, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
+	if x.Rank() != 4 {
+		exceptions.Panicf("nn.Conv2DPrepared: want an NHWC x, got %s", x.Shape())
+	}
+	c := x.Shape().Dimensions[3]
+	if !useWinograd(x.Graph(), c, kernel, cfg) {
+		return Conv2DMatrix(x, prepared, bias, kernel, cfg)
+	}
+	if pd := prepared.Shape().Dimensions; prepared.Rank() != 3 || pd[0] != 16 || pd[1] != c {
+		exceptions.Panicf("nn.Conv2DPrepared: want a (16, %d, O) Winograd kernel for x %s, got %s", c, x.Shape(), prepared.Shape())
+	}
+	return winogradConv(x, prepared, bias, cfg)
+}
+
+// ConvMatrix turns a PyTorch (O, I, kh, kw) convolution weight into the (O, kh·kw·I) matrix that
+// [Conv2DMatrix] takes: row o holds the kernel of output channel o in (i, j, c) order, the
+// order of the patches.
+func ConvMatrix(weight *Node) *Node {
+	if weight.Rank() != 4 {
+		exceptions.Panicf("nn.ConvMatrix: want an (O, I, kh, kw) weight, got %s", weight.Shape())
+	}
+	return weightMatrix(weight)
+}
+
+// Conv2DMatrix is [Conv2D] with the weight already in [ConvMatrix] form (O, kh·kw·I) for a
+// kernel of kernel = (kh, kw). On the pure-Go backend it is patches + one MatMul with the bias
+// added in place; elsewhere (or with cfg.Native) the matrix is viewed as an (O, kh, kw, I) kernel
+// for the native convolution. Both read the same matrix, so one prepared set of weights serves
+// every backend.
+func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
+	kh, kw := kernel[0], kernel[1]
+	if x.Rank() != 4 || matrix.Rank() != 2 {
+		exceptions.Panicf("nn.Conv2DMatrix: want NHWC x and an (O, kh·kw·I) matrix, got x %s, matrix %s", x.Shape(), matrix.Shape())
+	}
+	xd, md := x.Shape().Dimensions, matrix.Shape().Dimensions
+	b, c, o := xd[0], xd[3], md[0]
+	if md[1] != kh*kw*c {
+		exceptions.Panicf("nn.Conv2DMatrix: matrix %s does not match a %dx%d kernel over the %d channels of x %s",
+			matrix.Shape(), kh, kw, c, x.Shape())
+	}
+	if cfg.Native || !IsGoBackend(x.Graph()) {
+		kernel := Reshape(matrix, o, kh, kw, c)
+		axes := ConvolveAxesConfig{
+			InputBatch: 0, InputSpatial: []int{1, 2}, InputChannels: 3,
+			KernelOutputChannels: 0, KernelSpatial: []int{1, 2}, KernelInputChannels: 3,
+			OutputBatch: 0, OutputSpatial: []int{1, 2}, OutputChannels: 3,
+		}
+		s := cfg.strides()
+		return finishConv(ConvGeneral(x, kernel, axes, s[:], [][2]int{cfg.Padding[0], cfg.Padding[1]}, nil, nil, 1, 1), bias, cfg)
+	}
+	stride := cfg.strides()
+	if useSpaceToDepth(c, kh, kw, stride) {
+		x, matrix, kh, kw, stride = spaceToDepth(PadSpatial(x, cfg.Padding, 0), matrix, kh, kw, stride[0])
+		cfg.Padding = [2][2]int{}
+	}
+	patches, ho, wo := patchesFor(x, kh, kw, stride, cfg.Padding)
+	y := Reshape(dense(patches, matrix, bias, cfg.ReLU), b, ho, wo, o)
+	if cfg.MaxPool2 {
+		y = MaxPool2D(y, 2, 2, 0)
+	}
+	return y
+}
+
+// finishConv adds the bias, then applies the ReLU and the max pool that cfg asks for.
+func finishConv(y, bias *Node, cfg ConvConfig) *Node {
+	if bias != nil {
+		y = Add(y, perChannel(bias, y))
+	}
+	if cfg.ReLU {
+		y = ReLU(y)
+	}
+	if cfg.MaxPool2 {
+		y = MaxPool2D(y, 2, 2, 0)
+	}
+	return y
+}
+
+// useSpaceToDepth reports whether a strided convolution over few channels (AlexNet's first
+// layer: 1 channel, 11×11, stride 4) is better computed by [spaceToDepth]: its kh·kw patches
+// would be single-channel slices, which the pure-Go backend copies four bytes at a time.
+func useSpaceToDepth(c, kh, kw int, stride [2]int) bool {
+	s := stride[0]
+	return s > 1 && stride[1] == s && c*s*s <= 64 && kh >= s && kw >= s
+}
+
+// spaceToDepth rewrites a stride-s convolution of the (already padded) NHWC x as a stride-1
+// convolution: x is cut into s×s blocks that become channels, (B, H/s, W/s, s·s·C), and the
+// kernel, zero-extended to whole blocks (kb = ⌈kh/s⌉ blocks of s), is rearranged to match. The
+// output is the same (the added kernel taps are zeros); the patches are kb·kb slices of s·s·C
+// channels instead of kh·kw slices of C. It returns the new input, matrix, kernel and stride.
+func spaceToDepth(x, matrix *Node, kh, kw, s int) (*Node, *Node, int, int, [2]int) {
+	xd := x.Shape().Dimensions
+	b, h, w, c := xd[0], xd[1], xd[2], xd[3]
+	o := matrix.Shape().Dimensions[0]
+	ho, wo := (h-kh)/s+1, (w-kw)/s+1
+	bh, bw := (kh+s-1)/s, (kw+s-1)/s // Kernel size in blocks.
+	hb, wb := ho-1+bh, wo-1+bw       // Input size in blocks that the outputs read.
+	// Rows/columns past the last one any output reads are dropped; missing ones (read only by
+	// the zero taps) are zeros.
+	if h > hb*s || w > wb*s {
+		x = Slice(x, AxisRange(), AxisRange(0, min(h, hb*s)), AxisRange(0, min(w, wb*s)), AxisRange())
+		h, w = min(h, hb*s), min(w, wb*s)
+	}
+	x = PadSpatial(x, [2][2]int{{0, hb*s - h}, {0, wb*s - w}}, 0)
+	x = Reshape(TransposeAllAxes(Reshape(x, b, hb, s, wb, s, c), 0, 1, 3, 2, 4, 5), b, hb, wb, s*s*c)
+	k := Reshape(matrix, o, kh, kw, c)
+	k = Pad(k, ScalarZero(k.Graph(), k.DType()), PadAxis{}, PadAxis{End: bh*s - kh}, PadAxis{End: bw*s - kw}, PadAxis{})
+	k = Reshape(TransposeAllAxes(Reshape(k, o, bh, s, bw, s, c), 0, 1, 3, 2, 4, 5), o, bh*bw*s*s*c)
+	return x, k, bh, bw, [2]int{1, 1}
 }
 
 // PadSpatial pads the height and width axes of an NHWC x with fill:
@@ -176,7 +313,15 @@ func Conv2DPatches(x, weight *Node, stride [2]int, padding [2][2]int) *Node {
 
 // im2col returns the (B·Ho·Wo, kh·kw·C) patches of x for weight's kernel, in (i, j, c) order.
 func im2col(x, weight *Node, stride [2]int, padding [2][2]int) (patches *Node, ho, wo int) {
-	b, h, w, c, _, kh, kw := checkConvShapes(x, weight)
+	_, _, _, _, _, kh, kw := checkConvShapes(x, weight)
+	return patchesFor(x, kh, kw, stride, padding)
+}
+
+// patchesFor returns the (B·Ho·Wo, kh·kw·C) patches of the NHWC x for a kh×kw kernel, in
+// (i, j, c) order.
+func patchesFor(x *Node, kh, kw int, stride [2]int, padding [2][2]int) (patches *Node, ho, wo int) {
+	xd := x.Shape().Dimensions
+	b, h, w, c := xd[0], xd[1], xd[2], xd[3]
 	ho = convOutSize(h, kh, stride[0], padding[0])
 	wo = convOutSize(w, kw, stride[1], padding[1])
 	if ho <= 0 || wo <= 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -110,6 +111,18 @@ func TestConvPatchesVsNative(t *testing.T) {
 		{1, 31, 31, 1, 4, 11, 11, [2]int{4, 4}, Padding(0, 0)},
 		{2, 8, 8, 3, 2, 1, 3, [2]int{1, 1}, Padding(0, 1)},
 		{2, 11, 9, 2, 3, 5, 5, [2]int{2, 1}, [2][2]int{{2, 1}, {2, 2}}},
+		// Space-to-depth cases (few channels, stride ≤ kernel): uneven sizes and padding.
+		{2, 13, 11, 3, 4, 5, 5, [2]int{2, 2}, [2][2]int{{1, 2}, {2, 0}}},
+		{1, 23, 26, 1, 5, 11, 11, [2]int{4, 4}, Padding(2, 2)},
+		{2, 12, 12, 4, 3, 3, 3, [2]int{3, 3}, Padding(0, 0)},
+		{1, 15, 15, 2, 3, 3, 2, [2]int{2, 2}, Padding(1, 0)},
+		// Winograd F(2×2, 3×3) cases (3×3, stride 1, ≥ 8 channels): even, odd, tiny, unpadded
+		// and asymmetric padding.
+		{2, 8, 8, 8, 5, 3, 3, [2]int{1, 1}, Padding(1, 1)},
+		{2, 13, 11, 9, 6, 3, 3, [2]int{1, 1}, Padding(1, 1)},
+		{1, 2, 2, 16, 3, 3, 3, [2]int{1, 1}, Padding(1, 1)},
+		{1, 7, 6, 8, 4, 3, 3, [2]int{1, 1}, Padding(0, 0)},
+		{2, 5, 9, 12, 7, 3, 3, [2]int{1, 1}, [2][2]int{{2, 0}, {0, 1}}},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%dx%d_s%v_p%v", tc.b, tc.h, tc.w, tc.c, tc.kh, tc.kw, tc.stride, tc.pad), func(t *testing.T) {
 			xd, x := randTensor(r, tc.b, tc.h, tc.w, tc.c)
@@ -297,5 +310,37 @@ func TestFoldBatchNorm(t *testing.T) {
 		if d := maxRelDiff(outs[i], outs[i+1]); d > 1e-5 {
 			t.Errorf("case %d: folded vs unfolded rel diff %g", i/2, d)
 		}
+	}
+}
+
+// TestConvMaxPool2 checks that a convolution with MaxPool2 (pooled from the Winograd tiles
+// before the bias and ReLU) equals, bit for bit, the same convolution followed by MaxPool2D,
+// for even and odd sizes, on the Winograd and the patches paths.
+func TestConvMaxPool2(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ b, h, w, c, o, k int }{
+		{2, 8, 8, 8, 5, 3}, {1, 7, 9, 16, 4, 3}, {2, 2, 2, 8, 3, 3}, {1, 9, 8, 4, 3, 3}, {2, 8, 8, 8, 4, 5},
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_o%d", tc.b, tc.h, tc.w, tc.c, tc.k, tc.o), func(t *testing.T) {
+			_, x := randTensor(r, tc.b, tc.h, tc.w, tc.c)
+			_, w := randTensor(r, tc.o, tc.c, tc.k, tc.k)
+			_, bias := randTensor(r, tc.o)
+			p := tc.k / 2
+			outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+				cfg := ConvConfig{Padding: Padding(p, p), ReLU: true}
+				pooled := cfg
+				pooled.MaxPool2 = true
+				return []*Node{
+					Conv2D(in[0], in[1], in[2], pooled),
+					MaxPool2D(Conv2D(in[0], in[1], in[2], cfg), 2, 2, 0),
+				}
+			}, x, w, bias)
+			if len(outs[0]) != tc.b*(tc.h/2)*(tc.w/2)*tc.o {
+				t.Fatalf("pooled output has %d elements, want %d", len(outs[0]), tc.b*(tc.h/2)*(tc.w/2)*tc.o)
+			}
+			if !slices.Equal(outs[0], outs[1]) {
+				t.Errorf("fused pool differs from conv + MaxPool2D: max rel diff %g", maxRelDiff(outs[0], outs[1]))
+			}
+		})
 	}
 }

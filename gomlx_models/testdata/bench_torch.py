@@ -5,7 +5,10 @@ same batch sizes (100; AlexNet 20), eval mode, no_grad, random weights, 2 thread
 call excluded. It prints wall-clock images/s and the process CPU seconds per batch (the Go
 benchmark's cpu-s/op), which is less sensitive to other load on a shared machine.
 
-Usage: /usr/bin/python3 bench_torch.py [--threads 2] [--iters 3] [ARCH ...]
+With --no-mkldnn PyTorch's oneDNN (MKL-DNN) kernels are switched off, so convolutions take its
+generic path (im2col + the BLAS it was built with; "generic" in Debian's build).
+
+Usage: /usr/bin/python3 bench_torch.py [--threads 2] [--iters 3] [--no-mkldnn] [ARCH ...]
 """
 
 import argparse
@@ -26,12 +29,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--no-mkldnn", action="store_true", help="switch off oneDNN (MKL-DNN) kernels")
     ap.add_argument("archs", nargs="*", default=list(ARCHS))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    torch.backends.mkldnn.enabled = not args.no_mkldnn
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
+          f"mkldnn {torch.backends.mkldnn.enabled and torch.backends.mkldnn.is_available()}")
     for arch in args.archs:
         ctor, shape = ARCHS[arch]
         model = ctor()

@@ -56,6 +56,9 @@ func (m *tinyModel) Params() []models.ParamSpec {
 		models.ParamSpec{Name: "fc.bias", Shape: []int{m.classes}, Kind: models.Bias})
 }
 
+// Prepare returns the state dict itself: this model's Forward reads the same entries either way.
+func (m *tinyModel) Prepare(p map[string]*Node) map[string]*Node { return p }
+
 func (m *tinyModel) Forward(p map[string]*Node, x *Node, mode models.Mode) (*Node, map[string]*Node) {
 	x = Convolve(x, p["conv.weight"]).ChannelsAxis(images.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
 	var stats map[string]*Node

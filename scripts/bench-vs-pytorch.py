@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Inference throughput of the FORTUNE networks, Go (pure-Go backend) against PyTorch, side by side.
+
+Runs, in alternation for --rounds rounds so that both see the same machine load:
+  * the Go benchmark: GOEXPERIMENT=simd go test ./gomlx_models/ -bench 'Inference/<net>/'
+    (weights prepared once, as in a campaign; batch 100, AlexNet 20),
+  * gomlx_models/testdata/bench_torch.py (Debian's python3-torch, 2 threads, eval, no_grad), with
+    its default oneDNN kernels and, with --no-mkldnn too, without them.
+It prints each round and then the median images/s of each and the ratios Go / PyTorch.
+
+Usage (from the repository root):
+  /usr/bin/python3 scripts/bench-vs-pytorch.py [--rounds 3] [--go-iters 5] [--torch-iters 5]
+      [--no-mkldnn] [NET ...]            NET: vgg11 alexnet resnet18 inception_v3 lenet5 lenet5_cifar
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TORCH = os.path.join(ROOT, "gomlx_models", "testdata", "bench_torch.py")
+PYTHON = "/usr/bin/python3"  # Debian's, where python3-torch is installed.
+
+
+def measure(cmd, pattern, env=None):
+    """Runs cmd and returns {network: images/s} from the output lines matching pattern."""
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(" ".join(cmd) + " failed:\n" + out.stdout + out.stderr)
+    res = {}
+    for line in out.stdout.splitlines():
+        m = re.match(pattern, line)
+        if m:
+            res[m.group(1)] = float(m.group(2))
+    return res
+
+
+def go_bench(nets, iters):
+    return measure(["go", "test", "./gomlx_models/", "-run", "^$", "-bench",
+                    "Inference/(" + "|".join(nets) + ")/", "-benchtime", f"{iters}x", "-count", "1"],
+                   r"BenchmarkInference/(\w+)/batch\d+\S*\s.*?([\d.]+) images/s",
+                   env=dict(os.environ, GOEXPERIMENT="simd"))
+
+
+def torch_bench(nets, iters, mkldnn):
+    return measure([PYTHON, TORCH, "--iters", str(iters)] + ([] if mkldnn else ["--no-mkldnn"]) + nets,
+                   r"(\w+)\s+batch\s+\d+:\s+([\d.]+) images/s")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--go-iters", type=int, default=5)
+    ap.add_argument("--torch-iters", type=int, default=5)
+    ap.add_argument("--no-mkldnn", action="store_true", help="also measure PyTorch without oneDNN")
+    ap.add_argument("nets", nargs="*", default=["vgg11", "alexnet"])
+    args = ap.parse_args()
+    cols = {"go": [], "torch": []}
+    if args.no_mkldnn:
+        cols["torch-no-mkldnn"] = []
+    for r in range(args.rounds):
+        cols["go"].append(go_bench(args.nets, args.go_iters))
+        cols["torch"].append(torch_bench(args.nets, args.torch_iters, True))
+        if args.no_mkldnn:
+            cols["torch-no-mkldnn"].append(torch_bench(args.nets, args.torch_iters, False))
+        print(f"round {r + 1}: " + "; ".join(
+            f"{k} " + ", ".join(f"{n} {v[-1].get(n, float('nan')):.1f}" for n in args.nets)
+            for k, v in cols.items()), flush=True)
+    print(f"\nmedian images/s over {args.rounds} rounds (batch 100, AlexNet 20; 2 threads):")
+    header = f"{'network':14s}" + "".join(f"{k:>17s}" for k in cols) + "".join(
+        f"{'go/' + k:>22s}" for k in cols if k != "go")
+    print(header)
+    for n in args.nets:
+        med = {k: statistics.median(r[n] for r in v) for k, v in cols.items()}
+        print(f"{n:14s}" + "".join(f"{med[k]:17.1f}" for k in cols) + "".join(
+            f"{med['go'] / med[k]:21.2f}x" for k in cols if k != "go"))
+
+
+if __name__ == "__main__":
+    main()
