@@ -6,22 +6,25 @@ import (
 
 func init() {
 	Register("alexnet", func() Model {
-		return &arch{name: "alexnet", dataset: "fashion-mnist", input: [3]int{1, 227, 227}, classes: 10, build: alexNet, chain: true}
+		return &arch{name: "alexnet", dataset: "fashion-mnist", input: [3]int{1, 227, 227}, classes: 10, build: alexNetFeatures, head: alexNetClassifier, chain: true}
 	})
 }
 
-// alexNet is the authors' fasion_mnist_alexnet (SPEC §1.3): conv1 11×11/4 96 + max-pool 3/2,
-// conv2 5×5 p2 256 + max-pool, conv3..conv5 3×3 p1 (384, 384, 256) + max-pool, fc1 9216→4096,
-// fc2 4096→4096, fc3 4096→10, log_softmax. The two functional dropouts (p=0.5) are active in
+// alexNetFeatures and alexNetClassifier are the authors' fasion_mnist_alexnet (SPEC §1.3):
+// conv1 11×11/4 96 + max-pool 3/2, conv2 5×5 p2 256 + max-pool, conv3..conv5 3×3 p1 (384, 384,
+// 256) + max-pool; fc1 9216→4096, fc2 4096→4096, fc3 4096→10, log_softmax. The two functional dropouts (p=0.5) are active in
 // training and, as in the authors' evaluation, with Mode.LegacyDropout.
-func alexNet(m *net, x *Node) *Node {
+func alexNetFeatures(m *net, x *Node) *Node {
 	x = m.input(x)
 	x = m.maxPool(m.conv(x, "conv1.0", k(1, 96, 11, 11).s(4).withBias(), true), 3, 2, 0)
 	x = m.maxPool(m.conv(x, "conv2.0", k(96, 256, 5, 5).p(2, 2).withBias(), true), 3, 2, 0)
 	x = m.conv(x, "conv3.0", k(256, 384, 3, 3).p(1, 1).withBias(), true)
 	x = m.conv(x, "conv4.0", k(384, 384, 3, 3).p(1, 1).withBias(), true)
 	x = m.maxPool(m.conv(x, "conv5.0", k(384, 256, 3, 3).p(1, 1).withBias(), true), 3, 2, 0)
-	x = m.flatten(x)
+	return m.flatten(x)
+}
+
+func alexNetClassifier(m *net, x *Node) *Node {
 	drop := m.mode.Training || m.mode.LegacyDropout
 	x = m.dropout(m.linear(x, "fc1", 256*6*6, 4096, true), 0.5, drop)
 	x = m.dropout(m.linear(x, "fc2", 4096, 4096, true), 0.5, drop)

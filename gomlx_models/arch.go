@@ -4,13 +4,18 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 )
 
-// arch is a [Model] described by its architecture function: build walks the network once, either
-// listing the parameters or building the graph (see net).
+// arch is a [Model] described by its architecture functions: build (then head, when set) walks
+// the network once, either listing the parameters, preparing the weights or building the graph
+// (see net).
 type arch struct {
 	name, dataset string
 	input         [3]int
 	classes       int
 	build         func(m *net, x *Node) *Node
+	// head, when set, follows build: the fully connected classifier. When a batch is split
+	// (chain networks, see BatchSplit) only build runs per part; the head runs once on the
+	// joined features, so its large weights are read once per batch.
+	head func(m *net, x *Node) *Node
 	// legacy maps the corrected injectable list (every conv/linear weight, in Params() order) to
 	// the authors' layer_list; nil means they are the same.
 	legacy func(all []string) []string
@@ -34,7 +39,7 @@ func (a *arch) InputShape() [3]int { return a.input }
 func (a *arch) NumClasses() int { return a.classes }
 
 // Params implements [Model].
-func (a *arch) Params() []ParamSpec { return listParams(a.build) }
+func (a *arch) Params() []ParamSpec { return listParams(a.walk) }
 
 // Injectable implements [Model].
 func (a *arch) Injectable(legacy bool) []string {
@@ -52,17 +57,31 @@ func (a *arch) Forward(params map[string]*Node, x *Node, mode Mode) (logits *Nod
 		parts = mode.batchParts(x)
 	}
 	if parts == 1 {
-		return forward(a.build, params, x, mode)
+		return forward(a.walk, params, x, mode)
 	}
+	m := newNet(params, mode)
 	b := x.Shape().Dimensions[0]
 	outs := make([]*Node, parts)
 	for i := range parts {
-		outs[i], _ = forward(a.build, params, Slice(x, AxisRange(i*b/parts, (i+1)*b/parts)), mode)
+		outs[i] = a.build(m, Slice(x, AxisRange(i*b/parts, (i+1)*b/parts)))
 	}
-	return Concatenate(outs, 0), nil
+	y := Concatenate(outs, 0)
+	if a.head != nil {
+		y = a.head(m, y)
+	}
+	return y, nil
+}
+
+// walk is the whole network: build, then head when set.
+func (a *arch) walk(m *net, x *Node) *Node {
+	y := a.build(m, x)
+	if a.head != nil {
+		y = a.head(m, y)
+	}
+	return y
 }
 
 // Prepare implements [Model].
 func (a *arch) Prepare(params map[string]*Node) map[string]*Node {
-	return prepare(a.build, params)
+	return prepare(a.walk, params)
 }

@@ -24,6 +24,12 @@ type net struct {
 
 // newNet starts a graph-building walk.
 func newNet(params map[string]*Node, mode Mode) *net {
+	if mode.Prepared && mode.Training {
+		exceptions.Panicf("models: Mode.Prepared is for inference; it cannot train")
+	}
+	if mode.Prepared && mode.UseNativeConv {
+		exceptions.Panicf("models: Mode.UseNativeConv applies to the state dict, not to prepared weights")
+	}
 	if params == nil {
 		params = map[string]*Node{}
 	}
@@ -54,12 +60,6 @@ func prepare(build func(m *net, x *Node) *Node, params map[string]*Node) map[str
 
 // forward runs an architecture in graph mode.
 func forward(build func(m *net, x *Node) *Node, params map[string]*Node, x *Node, mode Mode) (*Node, map[string]*Node) {
-	if mode.Prepared && mode.Training {
-		exceptions.Panicf("models: Mode.Prepared is for inference; it cannot train")
-	}
-	if mode.Prepared && mode.UseNativeConv {
-		exceptions.Panicf("models: Mode.UseNativeConv applies to the state dict, not to prepared weights")
-	}
 	m := newNet(params, mode)
 	logits := build(m, x)
 	return logits, m.newStats

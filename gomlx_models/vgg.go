@@ -8,18 +8,18 @@ import (
 
 func init() {
 	Register("vgg11", func() Model {
-		return &arch{name: "vgg11", dataset: "cifar10", input: [3]int{3, 32, 32}, classes: 10, build: vgg11BN, chain: true}
+		return &arch{name: "vgg11", dataset: "cifar10", input: [3]int{3, 32, 32}, classes: 10, build: vgg11Features, head: vgg11Classifier, chain: true}
 	})
 }
 
 // vgg11Config is VGG configuration "A": channels of the 3×3 convolutions, 0 = max-pool 2/2.
 var vgg11Config = []int{64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0}
 
-// vgg11BN is huyvnphan's vgg11_bn for CIFAR-10 (SPEC §1.1): features = [Conv3×3(+bias), BN, ReLU]
-// per channel entry and MaxPool 2/2 per "M", numbered as nn.Sequential numbers them; then
-// adaptive avg-pool 1×1 and the classifier Linear 512→4096, ReLU, Dropout, Linear 4096→4096,
-// ReLU, Dropout, Linear 4096→10.
-func vgg11BN(m *net, x *Node) *Node {
+// vgg11Features and vgg11Classifier are huyvnphan's vgg11_bn for CIFAR-10 (SPEC §1.1):
+// features = [Conv3×3(+bias), BN, ReLU] per channel entry and MaxPool 2/2 per "M", numbered as
+// nn.Sequential numbers them; then adaptive avg-pool 1×1 and the classifier Linear 512→4096,
+// ReLU, Dropout, Linear 4096→4096, ReLU, Dropout, Linear 4096→10.
+func vgg11Features(m *net, x *Node) *Node {
 	x = m.input(x)
 	idx, in := 0, 3
 	for i, c := range vgg11Config {
@@ -35,7 +35,10 @@ func vgg11BN(m *net, x *Node) *Node {
 		idx += 3
 		in = c
 	}
-	x = m.globalAvgPool(x)
+	return m.globalAvgPool(x)
+}
+
+func vgg11Classifier(m *net, x *Node) *Node {
 	x = m.dropout(m.linear(x, "classifier.0", 512, 4096, true), 0.5, m.mode.Training)
 	x = m.dropout(m.linear(x, "classifier.3", 4096, 4096, true), 0.5, m.mode.Training)
 	return m.linear(x, "classifier.6", 4096, 10, false)

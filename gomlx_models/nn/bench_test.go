@@ -59,27 +59,31 @@ func BenchmarkConv(b *testing.B) {
 	})
 }
 
-// BenchmarkConv3x3 compares patches+MatMul with Winograd F(2×2, 3×3) on the 3×3 layers of
-// VGG-11 (batch 100) and AlexNet (batch 20), weights prepared, bias and ReLU included.
-func BenchmarkConv3x3(b *testing.B) {
+// BenchmarkWinograd compares patches+MatMul with Winograd F(4×4, 3×3) on the 3×3 layers of
+// VGG-11 (batch 100) and AlexNet (batch 20), and with F(2×2, 5×5) on AlexNet's 5×5 layer;
+// weights prepared, bias and ReLU included.
+func BenchmarkWinograd(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, tc := range []struct{ b, hw, c, o int }{{100, 16, 64, 128}, {100, 8, 256, 256}, {100, 4, 512, 512}, {20, 13, 384, 384}} {
+	for _, tc := range []struct{ b, hw, c, o, k int }{
+		{100, 16, 64, 128, 3}, {100, 8, 256, 256, 3}, {100, 4, 512, 512, 3}, {20, 13, 384, 384, 3}, {20, 27, 96, 256, 5},
+	} {
 		_, x := randTensor(r, tc.b, tc.hw, tc.hw, tc.c)
-		_, w := randTensor(r, tc.o, tc.c, 3, 3)
+		_, w := randTensor(r, tc.o, tc.c, tc.k, tc.k)
 		_, bias := randTensor(r, tc.o)
-		cfg := ConvConfig{Padding: Padding(1, 1), ReLU: true}
+		cfg := ConvConfig{Padding: Padding(tc.k/2, tc.k/2), ReLU: true}
 		matrix := run(b, goBackend(), func(g *Graph, in []*Node) []*Node { return []*Node{ConvMatrix(in[0])} }, w)[0]
 		wino := run(b, goBackend(), func(g *Graph, in []*Node) []*Node { return []*Node{PrepareConv(in[0], cfg)} }, w)[0]
-		name := fmt.Sprintf("b%d_%dx%d_%d-%d", tc.b, tc.hw, tc.hw, tc.c, tc.o)
+		name := fmt.Sprintf("k%d_b%d_%dx%d_%d-%d", tc.k, tc.b, tc.hw, tc.hw, tc.c, tc.o)
+		kernel := [2]int{tc.k, tc.k}
 		b.Run(name+"/patches", func(b *testing.B) {
 			benchGraph(b, func(g *Graph, in []*Node) []*Node {
-				return []*Node{Conv2DMatrix(in[0], in[1], in[2], [2]int{3, 3}, cfg)}
-			}, x, tensors.FromFlatDataAndDimensions(matrix, tc.o, 9*tc.c), bias)
+				return []*Node{Conv2DMatrix(in[0], in[1], in[2], kernel, cfg)}
+			}, x, tensors.FromFlatDataAndDimensions(matrix, tc.o, tc.k*tc.k*tc.c), bias)
 		})
 		b.Run(name+"/winograd", func(b *testing.B) {
 			benchGraph(b, func(g *Graph, in []*Node) []*Node {
-				return []*Node{Conv2DPrepared(in[0], in[1], in[2], [2]int{3, 3}, cfg)}
-			}, x, tensors.FromFlatDataAndDimensions(wino, 16, tc.c, tc.o), bias)
+				return []*Node{Conv2DPrepared(in[0], in[1], in[2], kernel, cfg)}
+			}, x, tensors.FromFlatDataAndDimensions(wino, 36, tc.c, tc.o), bias)
 		})
 	}
 }

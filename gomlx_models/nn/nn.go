@@ -84,7 +84,8 @@ func (c ConvConfig) strides() [2]int {
 // cfg.ReLU and a 2×2 max pool when cfg.MaxPool2. It returns (B, Ho, Wo, O) with
 // Ho = floor((H + top + bottom − kh) / stride) + 1 (halved, floor, after the pool).
 //
-// On the pure-Go backend, 3×3 stride-1 convolutions run as Winograd F(2×2, 3×3) (winograd.go)
+// On the pure-Go backend, 3×3 and 5×5 stride-1 convolutions run as Winograd F(4×4, 3×3) and
+// F(2×2, 5×5) (winograd.go)
 // and the others as patches and one MatMul (see [Conv2DPatches]) with the bias added in place
 // to the MatMul's output (GoMLX's fused Dense): both much faster there than the backend's
 // generic ConvGeneral. Elsewhere (XLA), or with cfg.Native, it uses the native convolution
@@ -99,9 +100,9 @@ func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
 }
 
 // PrepareConv returns a PyTorch (O, I, kh, kw) convolution weight in the form [Conv2DPrepared]
-// reads on the weight's backend: the Winograd-transformed kernel (16, I, O) for the 3×3
-// stride-1 convolutions that the pure-Go backend runs as Winograd F(2×2, 3×3) (see
-// winograd.go), the [ConvMatrix] (O, kh·kw·I) otherwise. It is weight-only work: computing it
+// reads on the weight's backend: the Winograd-transformed kernel (36, I, O) for the 3×3 and
+// 5×5 stride-1 convolutions that the pure-Go backend runs as Winograd F(4×4, 3×3) and
+// F(2×2, 5×5) (see winograd.go), the [ConvMatrix] (O, kh·kw·I) otherwise. It is weight-only work: computing it
 // once per set of weights, rather than in every batch's graph, is what it is for.
 func PrepareConv(weight *Node, cfg ConvConfig) *Node {
 	if weight.Rank() != 4 {
@@ -109,7 +110,8 @@ func PrepareConv(weight *Node, cfg ConvConfig) *Node {
 	}
 	d := weight.Shape().Dimensions
 	if useWinograd(weight.Graph(), d[1], [2]int{d[2], d[3]}, cfg) {
-		return winogradKernel(weight)
+		f, _ := winogradFor(d[2])
+		return winogradKernel(weight, f)
 	}
 	return ConvMatrix(weight)
 }
@@ -118,7 +120,8 @@ func PrepareConv(weight *Node, cfg ConvConfig) *Node {
 // weight.
 func PreparedConvShape(g *Graph, o, i, kh, kw int, cfg ConvConfig) []int {
 	if useWinograd(g, i, [2]int{kh, kw}, cfg) {
-		return []int{16, i, o}
+		f, _ := winogradFor(kh)
+		return []int{f.n * f.n, i, o}
 	}
 	return []int{o, kh * kw * i}
 }
@@ -134,10 +137,11 @@ func Conv2DPrepared(x, prepared, bias *Node, kernel [2]int, cfg ConvConfig) *Nod
 	if !useWinograd(x.Graph(), c, kernel, cfg) {
 		return Conv2DMatrix(x, prepared, bias, kernel, cfg)
 	}
-	if pd := prepared.Shape().Dimensions; prepared.Rank() != 3 || pd[0] != 16 || pd[1] != c {
-		exceptions.Panicf("nn.Conv2DPrepared: want a (16, %d, O) Winograd kernel for x %s, got %s", c, x.Shape(), prepared.Shape())
+	f, _ := winogradFor(kernel[0])
+	if pd := prepared.Shape().Dimensions; prepared.Rank() != 3 || pd[0] != f.n*f.n || pd[1] != c {
+		exceptions.Panicf("nn.Conv2DPrepared: want an (%d, %d, O) Winograd kernel for x %s, got %s", f.n*f.n, c, x.Shape(), prepared.Shape())
 	}
-	return winogradConv(x, prepared, bias, cfg)
+	return winogradConv(x, prepared, bias, cfg, f)
 }
 
 // ConvMatrix turns a PyTorch (O, I, kh, kw) convolution weight into the (O, kh·kw·I) matrix that
@@ -181,10 +185,47 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 		x, matrix, kh, kw, stride = spaceToDepth(PadSpatial(x, cfg.Padding, 0), matrix, kh, kw, stride[0])
 		cfg.Padding = [2][2]int{}
 	}
+	if cfg.MaxPool2 && stride == [2]int{1, 1} {
+		return pooledConvMatrix(x, matrix, bias, kh, kw, cfg)
+	}
 	patches, ho, wo := patchesFor(x, kh, kw, stride, cfg.Padding)
 	y := Reshape(dense(patches, matrix, bias, cfg.ReLU), b, ho, wo, o)
 	if cfg.MaxPool2 {
 		y = MaxPool2D(y, 2, 2, 0)
+	}
+	return y
+}
+
+// pooledConvMatrix is a stride-1 patches convolution followed by the 2×2 max pool (floor mode):
+// the patches are built phase by phase (the outputs at even/odd rows and columns, as strided
+// slices), so that one MatMul computes the four phases one after another and the pool is the
+// maximum of four contiguous blocks; the ReLU follows, on the pooled quarter.
+func pooledConvMatrix(x, matrix, bias *Node, kh, kw int, cfg ConvConfig) *Node {
+	x = PadSpatial(x, cfg.Padding, 0)
+	xd := x.Shape().Dimensions
+	b, h, w, c := xd[0], xd[1], xd[2], xd[3]
+	o := matrix.Shape().Dimensions[0]
+	hp, wp := (h-kh+1)/2, (w-kw+1)/2 // Pooled size.
+	if hp <= 0 || wp <= 0 {
+		exceptions.Panicf("nn.Conv2D: empty pooled output for padded input %s and a %dx%d kernel", x.Shape(), kh, kw)
+	}
+	phases := make([]*Node, 0, 4)
+	for p := range 2 {
+		for q := range 2 {
+			taps := make([]*Node, 0, kh*kw)
+			for i := range kh {
+				for j := range kw {
+					taps = append(taps, Slice(x, AxisRange(),
+						AxisRange(p+i, p+i+2*(hp-1)+1).Stride(2), AxisRange(q+j, q+j+2*(wp-1)+1).Stride(2), AxisRange()))
+				}
+			}
+			phases = append(phases, Reshape(Concatenate(taps, -1), b*hp*wp, kh*kw*c))
+		}
+	}
+	y := dense(Concatenate(phases, 0), matrix, bias, false) // (4·B·hp·wp, O), phase-major.
+	y = Reshape(maxOfPhases(y, 1, b*hp*wp*o), b, hp, wp, o)
+	if cfg.ReLU {
+		y = ReLU(y)
 	}
 	return y
 }

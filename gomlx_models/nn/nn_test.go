@@ -123,6 +123,10 @@ func TestConvPatchesVsNative(t *testing.T) {
 		{1, 2, 2, 16, 3, 3, 3, [2]int{1, 1}, Padding(1, 1)},
 		{1, 7, 6, 8, 4, 3, 3, [2]int{1, 1}, Padding(0, 0)},
 		{2, 5, 9, 12, 7, 3, 3, [2]int{1, 1}, [2][2]int{{2, 0}, {0, 1}}},
+		// Winograd F(2×2, 5×5) cases.
+		{2, 9, 9, 8, 5, 5, 5, [2]int{1, 1}, Padding(2, 2)},
+		{1, 8, 11, 12, 4, 5, 5, [2]int{1, 1}, Padding(0, 0)},
+		{1, 3, 3, 16, 3, 5, 5, [2]int{1, 1}, Padding(2, 2)},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%dx%d_s%v_p%v", tc.b, tc.h, tc.w, tc.c, tc.kh, tc.kw, tc.stride, tc.pad), func(t *testing.T) {
 			xd, x := randTensor(r, tc.b, tc.h, tc.w, tc.c)
@@ -342,5 +346,46 @@ func TestConvMaxPool2(t *testing.T) {
 				t.Errorf("fused pool differs from conv + MaxPool2D: max rel diff %g", maxRelDiff(outs[0], outs[1]))
 			}
 		})
+	}
+}
+
+// TestWinogradMatrices checks the 1-D identity behind every Winograd algorithm in float64:
+// Aᵀ[(G g) ⊙ (Bᵀ d)] equals the correlation y_i = Σ_k d[i+k]·g[k] on random inputs.
+func TestWinogradMatrices(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, f := range []winogradAlgo{winograd43, winograd25} {
+		for range 20 {
+			d := make([]float64, f.n)
+			g := make([]float64, f.r)
+			for i := range d {
+				d[i] = r.NormFloat64()
+			}
+			for i := range g {
+				g[i] = r.NormFloat64()
+			}
+			prod := make([]float64, f.n)
+			for j := range f.n {
+				var gg, bd float64
+				for k := range f.r {
+					gg += float64(f.g[j][k]) * g[k]
+				}
+				for l := range f.n {
+					bd += float64(f.bt[j][l]) * d[l]
+				}
+				prod[j] = gg * bd
+			}
+			for i := range f.m {
+				var y, want float64
+				for j := range f.n {
+					y += float64(f.at[i][j]) * prod[j]
+				}
+				for k := range f.r {
+					want += d[i+k] * g[k]
+				}
+				if math.Abs(y-want) > 1e-6*(1+math.Abs(want)) {
+					t.Fatalf("F(%d,%d): y[%d] = %g, want %g", f.m, f.r, i, y, want)
+				}
+			}
+		}
 	}
 }

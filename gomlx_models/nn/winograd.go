@@ -5,26 +5,63 @@ import (
 	"github.com/gomlx/gomlx/support/exceptions"
 )
 
-// Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast Algorithms for Convolutional
-// Neural Networks", 2016): a 3×3 stride-1 convolution computed on 4×4 input tiles (stride 2)
-// that each give a 2×2 output tile, Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. Per output it needs 16/4 = 4
-// multiplications per channel pair instead of 9, and the patches it copies are 4× the input
-// instead of 9×. On the pure-Go backend, where MatMul is fast and copies are slow, this is the
-// faster convolution (BenchmarkConv3x3); the result differs from the direct sum by rounding only
-// (tested against a float64 loop).
+// Winograd's minimal filtering F(m×m, r×r) (Lavin and Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2016): an r×r stride-1 convolution computed on n×n input tiles (n = m+r−1,
+// stride m) that each give an m×m output tile, Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. On the pure-Go
+// backend, where MatMul is fast and copies are slow, it is the faster convolution
+// (BenchmarkWinograd): fewer multiplications and fewer copied patches. The result differs from
+// the direct sum by rounding only (tested against a float64 loop and against PyTorch).
 //
-// The input and output transforms are one DotGeneral each over the flattened 4×4 tile axis:
-// Bᵀ⊗Bᵀ (16×16) on the input tiles, Aᵀ⊗Aᵀ (4×16) on the products; the 16 elementwise products
-// summed over channels are one batched MatMul (16 × (tiles, C)·(C, O)). The kernel transform
-// G g Gᵀ runs once per set of weights, in [PrepareConv].
+// The input and output transforms are one DotGeneral each over the flattened n×n tile axis:
+// Bᵀ⊗Bᵀ (n²×n²) on the input tiles, Aᵀ⊗Aᵀ (m²×n²) on the products; the n² elementwise
+// products summed over channels are one batched MatMul (n² × (tiles, C)·(C, O)). The kernel
+// transform G g Gᵀ runs once per set of weights, in [PrepareConv].
+
+// winogradAlgo is Winograd's F(m, r): m outputs of an r-tap kernel from n = m+r−1 inputs. Its
+// 2-D form F(m×m, r×r) nests it on both axes.
+type winogradAlgo struct {
+	m, r, n   int
+	bt, g, at [][]float32 // Bᵀ (n×n), G (n×r), Aᵀ (m×n).
+}
+
+// The algorithms, from the Toom-Cook construction on the points 0, 1, −1, 2, −2, ∞: Aᵀ holds
+// the powers of the points, G the Lagrange weights, Bᵀ the coefficients of the point
+// polynomials (the same matrices as Lavin and Gray's; each checked in TestWinogradMatrices).
+// F(4×4, 3×3) needs 36/16 = 2.25 multiplications per output and channel pair instead of 9 and
+// copies 2.25× the input as tiles; F(2×2, 5×5) needs 9 instead of 25 and copies 9× the input
+// instead of 25×.
 var (
-	winogradBT = [4][4]float32{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
-	winogradAT = [2][4]float32{{1, 1, 1, 0}, {0, 1, -1, -1}}
+	winograd43 = winogradAlgo{m: 4, r: 3, n: 6,
+		bt: [][]float32{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+			{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
+		g: [][]float32{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
+			{1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}},
+		at: [][]float32{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
+	}
+	winograd25 = winogradAlgo{m: 2, r: 5, n: 6,
+		bt: [][]float32{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+			{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
+		g: [][]float32{{1. / 4, 0, 0, 0, 0}, {-1. / 6, -1. / 6, -1. / 6, -1. / 6, -1. / 6},
+			{-1. / 6, 1. / 6, -1. / 6, 1. / 6, -1. / 6}, {1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3},
+			{1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3}, {0, 0, 0, 0, 1}},
+		at: [][]float32{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}},
+	}
 )
 
-// kron returns the Kronecker product a⊗a of an r×c matrix as an (r·r)×(c·c) row-major slice:
-// entry ((i,j),(k,l)) = a[i][k]·a[j][l], the 2-D transform of a tile flattened row by row.
-func kron(a [][4]float32) []float32 {
+// winogradFor returns the algorithm for a square kernel of size k, if there is one.
+func winogradFor(k int) (winogradAlgo, bool) {
+	switch k {
+	case 3:
+		return winograd43, true
+	case 5:
+		return winograd25, true
+	}
+	return winogradAlgo{}, false
+}
+
+// kron returns the Kronecker product a⊗a of a matrix as a row-major slice: entry
+// ((i,j),(k,l)) = a[i][k]·a[j][l], the 2-D transform of a tile flattened row by row.
+func kron(a [][]float32) []float32 {
 	r, c := len(a), len(a[0])
 	out := make([]float32, 0, r*r*c*c)
 	for i := range r {
@@ -39,91 +76,129 @@ func kron(a [][4]float32) []float32 {
 	return out
 }
 
-// useWinograd reports whether a convolution runs as Winograd F(2×2, 3×3): a 3×3 stride-1
-// kernel over at least minWinogradChannels input channels, on the pure-Go backend.
+// useWinograd reports whether a convolution runs as Winograd F(2×2, k×k): a 3×3 or 5×5
+// stride-1 kernel over at least minWinogradChannels input channels, on the pure-Go backend.
 func useWinograd(g *Graph, c int, kernel [2]int, cfg ConvConfig) bool {
-	return !cfg.Native && IsGoBackend(g) && kernel == [2]int{3, 3} && cfg.strides() == [2]int{1, 1} &&
+	_, ok := winogradFor(kernel[0])
+	return ok && kernel[0] == kernel[1] && !cfg.Native && IsGoBackend(g) && cfg.strides() == [2]int{1, 1} &&
 		c >= minWinogradChannels
 }
 
 // minWinogradChannels: below it (the RGB input layers) the MatMuls are too thin to gain.
 const minWinogradChannels = 8
 
-// winogradKernel transforms an (O, I, 3, 3) weight to U = (G⊗G)·g: (16, I, O). It applies G
+// winogradKernel transforms an (O, I, r, r) weight to U = (G⊗G)·g: (n², I, O). It applies G
 // along each kernel axis with elementwise operations rather than a DotGeneral: a Prepare graph
 // holds one of these per layer, all independent, and the pure-Go backend (compute v0.1.2) can
 // hang when more MatMuls than its worker slots are ready at once (see models.BatchSplit).
-func winogradKernel(weight *Node) *Node {
+func winogradKernel(weight *Node, f winogradAlgo) *Node {
 	d := weight.Shape().Dimensions
 	o, c := d[0], d[1]
-	taps := TransposeAllAxes(weight, 2, 3, 1, 0) // (3, 3, I, O)
-	tap := func(a, b int) *Node {
-		return Reshape(Slice(taps, AxisRange(a, a+1), AxisRange(b, b+1)), c, o)
-	}
-	// G g: rows of G on the first kernel axis, for each column b.
-	var rows [4][3]*Node
-	for b := range 3 {
-		col := winogradG1D([3]*Node{tap(0, b), tap(1, b), tap(2, b)})
-		for i := range 4 {
-			rows[i][b] = col[i]
+	taps := TransposeAllAxes(weight, 2, 3, 1, 0) // (r, r, I, O)
+	// G g: G on the first kernel axis, for each column b.
+	rows := make([][]*Node, f.n)
+	for i := range f.n {
+		rows[i] = make([]*Node, f.r)
+		for b := range f.r {
+			col := make([]*Node, f.r)
+			for a := range f.r {
+				col[a] = Reshape(Slice(taps, AxisRange(a, a+1), AxisRange(b, b+1)), c, o)
+			}
+			rows[i][b] = combine(f.g[i], col)
 		}
 	}
-	parts := make([]*Node, 0, 16)
-	for i := range 4 { // (G g) Gᵀ: G again on the second axis.
-		for _, u := range winogradG1D(rows[i]) {
-			parts = append(parts, Reshape(u, 1, c, o))
+	parts := make([]*Node, 0, f.n*f.n)
+	for i := range f.n { // (G g) Gᵀ: G again on the second axis.
+		for j := range f.n {
+			parts = append(parts, Reshape(combine(f.g[j], rows[i]), 1, c, o))
 		}
 	}
 	return Concatenate(parts, 0)
 }
 
-// winogradG1D applies G = [[1,0,0], [½,½,½], [½,−½,½], [0,0,1]] to three taps.
-func winogradG1D(t [3]*Node) [4]*Node {
-	sum02 := Add(t[0], t[2])
-	return [4]*Node{t[0], MulScalar(Add(sum02, t[1]), 0.5), MulScalar(Sub(sum02, t[1]), 0.5), t[2]}
+// combine returns Σ coef[k]·xs[k] over the nonzero coefficients.
+func combine(coef []float32, xs []*Node) *Node {
+	var sum *Node
+	for k, a := range coef {
+		if a == 0 {
+			continue
+		}
+		term := xs[k]
+		if a != 1 {
+			term = MulScalar(term, float64(a))
+		}
+		if sum == nil {
+			sum = term
+		} else {
+			sum = Add(sum, term)
+		}
+	}
+	return sum
 }
 
-// winogradConv is the stride-1 3×3 convolution of the NHWC x by the transformed kernel u
-// (16, C, O) with padding, then bias and ReLU as cfg says.
-func winogradConv(x, u, bias *Node, cfg ConvConfig) *Node {
+// winogradConv is the stride-1 r×r convolution of the NHWC x by the transformed kernel u
+// (n², C, O) with padding, then bias, ReLU and max pool as cfg says.
+func winogradConv(x, u, bias *Node, cfg ConvConfig, f winogradAlgo) *Node {
 	g := x.Graph()
 	x = PadSpatial(x, cfg.Padding, 0)
 	xd := x.Shape().Dimensions
 	b, h, w, c := xd[0], xd[1], xd[2], xd[3]
 	o := u.Shape().Dimensions[2]
-	ho, wo := h-2, w-2
+	ho, wo := h-f.r+1, w-f.r+1
 	if ho <= 0 || wo <= 0 {
-		exceptions.Panicf("nn.Conv2D: empty output for padded input %s and a 3x3 kernel", x.Shape())
+		exceptions.Panicf("nn.Conv2D: empty output for padded input %s and a %dx%d kernel", x.Shape(), f.r, f.r)
 	}
-	th, tw := (ho+1)/2, (wo+1)/2 // Output tiles; an odd size computes one extra row/column.
-	x = PadSpatial(x, [2][2]int{{0, 2*th + 2 - h}, {0, 2*tw + 2 - w}}, 0)
-	tiles := make([]*Node, 0, 16)
-	for r := range 4 {
-		for s := range 4 {
-			d := Slice(x, AxisRange(), AxisRange(r, r+2*th-1).Stride(2), AxisRange(s, s+2*tw-1).Stride(2), AxisRange())
+	m := f.m
+	th, tw := (ho+m-1)/m, (wo+m-1)/m // Output tiles; the last may stick out (cropped below).
+	x = PadSpatial(x, [2][2]int{{0, m*th + f.r - 1 - h}, {0, m*tw + f.r - 1 - w}}, 0)
+	tileSize := f.n * f.n
+	tiles := make([]*Node, 0, tileSize)
+	for r := range f.n {
+		for s := range f.n {
+			d := Slice(x, AxisRange(), AxisRange(r, r+m*(th-1)+1).Stride(m), AxisRange(s, s+m*(tw-1)+1).Stride(m), AxisRange())
 			tiles = append(tiles, Reshape(d, 1, -1))
 		}
 	}
 	n := b * th * tw
-	bb := Reshape(Const(g, kron(winogradBT[:])), 16, 16)
-	v := DotGeneral(bb, []int{1}, nil, Concatenate(tiles, 0), []int{0}, nil)         // (16, n·C)
-	m := DotGeneral(Reshape(v, 16, n, c), []int{2}, []int{0}, u, []int{1}, []int{0}) // (16, n, O)
-	aa := Reshape(Const(g, kron(winogradAT[:])), 4, 16)
-	y := DotGeneral(aa, []int{1}, nil, Reshape(m, 16, n*o), []int{0}, nil) // (4, n·O): output (p, q) of every tile.
+	bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
+	v := DotGeneral(bb, []int{1}, nil, Concatenate(tiles, 0), []int{0}, nil)                  // (n², tiles·C)
+	prod := DotGeneral(Reshape(v, tileSize, n, c), []int{2}, []int{0}, u, []int{1}, []int{0}) // (n², tiles, O)
+	aa := Reshape(Const(g, kron(f.at)), m*m, tileSize)
+	y := DotGeneral(aa, []int{1}, nil, Reshape(prod, tileSize, n*o), []int{0}, nil) // (m², tiles·O): output (p, q) of every tile.
 	if cfg.MaxPool2 {
-		// A 2×2 stride-2 max pool takes the maximum of each tile's four outputs: the four rows of
-		// y. The bias and the ReLU follow, on a quarter of the elements.
-		phase := func(k int) *Node { return Slice(y, AxisRange(k, k+1)) }
-		y = Reshape(Max(Max(phase(0), phase(1)), Max(phase(2), phase(3))), b, th, tw, o)
+		// A 2×2 stride-2 max pool of an m×m tile takes, for each of its (m/2)² pooled outputs
+		// (a, b), the maximum over the four (2a+i, 2b+j): slices of y viewed as
+		// (a, i, b, j, …). The bias and the ReLU follow, on a quarter of the elements.
+		half := m / 2
+		y = Reshape(maxOfPhases(y, half, n*o), half, half, b, th, tw, o)
 		y = winogradBiasReLU(y, bias, cfg)
-		if ho/2 != th || wo/2 != tw { // Floor mode drops an odd last row/column.
-			y = Slice(y, AxisRange(), AxisRange(0, ho/2), AxisRange(0, wo/2), AxisRange())
-		}
-		return y
+		return untile(y, b, th, tw, o, half, ho/2, wo/2) // Floor mode drops an odd last row/column.
 	}
-	y = winogradBiasReLU(Reshape(y, 2, 2, b, th, tw, o), bias, cfg)
-	y = Reshape(TransposeAllAxes(y, 2, 3, 0, 4, 1, 5), b, 2*th, 2*tw, o) // Interleave the 2×2 outputs.
-	if 2*th != ho || 2*tw != wo {
+	y = winogradBiasReLU(Reshape(y, m, m, b, th, tw, o), bias, cfg)
+	return untile(y, b, th, tw, o, m, ho, wo)
+}
+
+// maxOfPhases returns the 2×2 max pool of outputs grouped by position: y holds, for each
+// (a, i, b, j) with a, b < half and i, j < 2, a row of rest values (the output at row 2a+i,
+// column 2b+j of every tile); it returns (half, half, rest), the maximum over i and j. The four
+// phases are slices and three elementwise maxima, much cheaper on the pure-Go backend than
+// pooling the assembled image.
+func maxOfPhases(y *Node, half, rest int) *Node {
+	y = Reshape(y, half, 2, half, 2, rest)
+	phase := func(i, j int) *Node { return Slice(y, AxisRange(), AxisRange(i, i+1), AxisRange(), AxisRange(j, j+1)) }
+	return Reshape(Max(Max(phase(0, 0), phase(0, 1)), Max(phase(1, 0), phase(1, 1))), half, half, rest)
+}
+
+// untile turns per-tile outputs (k, k, B, th, tw, O) into the (B, ho, wo, O) image: it
+// interleaves the k×k outputs of each tile (a transpose, skipped for 1×1) and crops what the
+// last tiles computed past the edge.
+func untile(y *Node, b, th, tw, o, k, ho, wo int) *Node {
+	if k == 1 {
+		y = Reshape(y, b, th, tw, o)
+	} else {
+		y = Reshape(TransposeAllAxes(y, 2, 3, 0, 4, 1, 5), b, k*th, k*tw, o)
+	}
+	if k*th != ho || k*tw != wo {
 		y = Slice(y, AxisRange(), AxisRange(0, ho), AxisRange(0, wo), AxisRange())
 	}
 	return y
