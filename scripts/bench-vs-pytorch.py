@@ -6,7 +6,8 @@ Runs, in alternation for --rounds rounds so that both see the same machine load:
     (weights prepared once, as in a campaign; batch 100, AlexNet 20),
   * gomlx_models/testdata/bench_torch.py (Debian's python3-torch, 2 threads, eval, no_grad), with
     its default oneDNN kernels and, with --no-mkldnn too, without them.
-It prints each round and then the median images/s of each and the ratios Go / PyTorch.
+It prints each round, then the median images/s and the median CPU seconds per batch (less
+sensitive to other load on a shared machine) of each, and the ratios (above 1 favours Go).
 
 Usage (from the repository root):
   /usr/bin/python3 scripts/bench-vs-pytorch.py [--rounds 3] [--go-iters 5] [--torch-iters 5]
@@ -26,7 +27,8 @@ PYTHON = "/usr/bin/python3"  # Debian's, where python3-torch is installed.
 
 
 def measure(cmd, pattern, env=None):
-    """Runs cmd and returns {network: images/s} from the output lines matching pattern."""
+    """Runs cmd and returns {network: (images/s, CPU seconds per batch)} from the output lines
+    matching pattern (named groups: net, ips, cpu)."""
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(" ".join(cmd) + " failed:\n" + out.stdout + out.stderr)
@@ -34,20 +36,20 @@ def measure(cmd, pattern, env=None):
     for line in out.stdout.splitlines():
         m = re.match(pattern, line)
         if m:
-            res[m.group(1)] = float(m.group(2))
+            res[m.group("net")] = (float(m.group("ips")), float(m.group("cpu")))
     return res
 
 
 def go_bench(nets, iters):
     return measure(["go", "test", "./gomlx_models/", "-run", "^$", "-bench",
                     "Inference/(" + "|".join(nets) + ")/", "-benchtime", f"{iters}x", "-count", "1"],
-                   r"BenchmarkInference/(\w+)/batch\d+\S*\s.*?([\d.]+) images/s",
+                   r"BenchmarkInference/(?P<net>\w+)/batch\d+\S*\s.*?(?P<cpu>[\d.]+) cpu-s/op\s+(?P<ips>[\d.]+) images/s",
                    env=dict(os.environ, GOEXPERIMENT="simd"))
 
 
 def torch_bench(nets, iters, mkldnn):
     return measure([PYTHON, TORCH, "--iters", str(iters)] + ([] if mkldnn else ["--no-mkldnn"]) + nets,
-                   r"(\w+)\s+batch\s+\d+:\s+([\d.]+) images/s")
+                   r"(?P<net>\w+)\s+batch\s+\d+:\s+(?P<ips>[\d.]+) images/s .*?(?P<cpu>[\d.]+) cpu-s/batch")
 
 
 def main():
@@ -66,17 +68,19 @@ def main():
         cols["torch"].append(torch_bench(args.nets, args.torch_iters, True))
         if args.no_mkldnn:
             cols["torch-no-mkldnn"].append(torch_bench(args.nets, args.torch_iters, False))
-        print(f"round {r + 1}: " + "; ".join(
-            f"{k} " + ", ".join(f"{n} {v[-1].get(n, float('nan')):.1f}" for n in args.nets)
+        print(f"round {r + 1} (images/s): " + "; ".join(
+            f"{k} " + ", ".join(f"{n} {v[-1][n][0]:.1f}" for n in args.nets)
             for k, v in cols.items()), flush=True)
-    print(f"\nmedian images/s over {args.rounds} rounds (batch 100, AlexNet 20; 2 threads):")
-    header = f"{'network':14s}" + "".join(f"{k:>17s}" for k in cols) + "".join(
-        f"{'go/' + k:>22s}" for k in cols if k != "go")
-    print(header)
-    for n in args.nets:
-        med = {k: statistics.median(r[n] for r in v) for k, v in cols.items()}
-        print(f"{n:14s}" + "".join(f"{med[k]:17.1f}" for k in cols) + "".join(
-            f"{med['go'] / med[k]:21.2f}x" for k in cols if k != "go"))
+    for what, idx, better in (("images/s", 0, "go/"), ("CPU seconds per batch", 1, "")):
+        print(f"\nmedian {what} over {args.rounds} rounds (batch 100, AlexNet 20; 2 threads):")
+        # A ratio above 1 favours Go: images/s go/other, CPU seconds other/go.
+        print(f"{'network':14s}" + "".join(f"{k:>17s}" for k in cols) + "".join(
+            f"{'go vs ' + k:>22s}" for k in cols if k != "go"))
+        for n in args.nets:
+            med = {k: statistics.median(r[n][idx] for r in v) for k, v in cols.items()}
+            ratio = {k: (med["go"] / med[k] if idx == 0 else med[k] / med["go"]) for k in cols}
+            print(f"{n:14s}" + "".join(f"{med[k]:17.3f}" for k in cols) + "".join(
+                f"{ratio[k]:21.2f}x" for k in cols if k != "go"))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -193,4 +194,31 @@ func countTrials(path string) int {
 		}
 	}
 	return n
+}
+
+// TestBenchCommand runs `fortune bench` on LeNet-5 (prepared-weight inference and one fault
+// trial) and checks that it reports a positive throughput and trial time.
+func TestBenchCommand(t *testing.T) {
+	c := exec.Command(os.Args[0], "bench", "--backend", "go", "--models", "lenet5", "--batch", "16", "--runs", "1")
+	c.Env = append(os.Environ(), "FORTUNE_AS_MAIN=1")
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("fortune bench: %v\n%s", err, out)
+	}
+	var found bool
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 6 || f[0] != "lenet5" {
+			continue
+		}
+		found = true
+		ips, err1 := strconv.ParseFloat(f[2], 64)
+		trial, err2 := strconv.ParseFloat(f[4], 64)
+		if err1 != nil || err2 != nil || !(ips > 0) || !(trial > 0) || f[1] != "16" {
+			t.Errorf("bench line %q: want batch 16, images/s > 0, trial time > 0", line)
+		}
+	}
+	if !found {
+		t.Errorf("no lenet5 line in:\n%s", out)
+	}
 }
