@@ -94,7 +94,7 @@ type Mode struct {
 	// is active.
 	RNG *Node
 	// UseNativeConv forces GoMLX's native convolution; otherwise the implementation picks
-	// patches+MatMul on the pure-Go backend and the native op on XLA.
+	// Winograd or patches+MatMul on the pure-Go backend and the native op on XLA.
 	UseNativeConv bool
 	// Prepared says that Forward's params are the inference-ready weights returned by
 	// [Model.Prepare] rather than the state dict. Not valid with Training.

@@ -365,7 +365,8 @@ except ImportError:
 	// Truncated and corrupt PyTorch files.
 	zraw, _ := os.ReadFile(filepath.Join(dir, "zip.pt"))
 	lraw, _ := os.ReadFile(filepath.Join(dir, "legacy.pt"))
-	for i, raw := range [][]byte{zraw[:len(zraw)/2], zraw[:10], lraw[:len(lraw)/2], lraw[:len(lraw)-5], []byte("garbage!")} {
+	for i, raw := range [][]byte{zraw[:len(zraw)/2], zraw[:10], lraw[:len(lraw)/2], lraw[:len(lraw)-5], []byte("garbage!"),
+		lraw[:len(lraw)-1], lraw[:len(lraw)-4], lraw[:len(lraw)-64]} {
 		bad := filepath.Join(dir, "bad.pt")
 		_ = os.WriteFile(bad, raw, 0o644)
 		if _, _, err := Load(bad); err == nil {

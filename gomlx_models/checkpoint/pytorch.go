@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -63,7 +64,81 @@ func loadPyTorch(path string) (p *Params, err error) {
 		}
 		return nil, err
 	}
+	if !bytes.Equal(head[:n], zipMagic) {
+		if err := checkLegacyLength(path, obj); err != nil {
+			return nil, err
+		}
+	}
 	return stateDictToParams(obj)
+}
+
+// checkLegacyLength catches a truncated legacy-format file that gopickle accepts: its reader
+// fills the last storage from one short Read at the end of the file, without an error. In an
+// intact legacy file the storages are the last bytes, each an int64 element count and then the
+// elements, right after the pickle of the storage keys, which ends with the STOP opcode '.': so
+// the byte before the storages must be '.', and the first count one of the storages' sizes.
+func checkLegacyLength(path string, obj any) error {
+	sizes := map[any][2]int{} // Storage → (elements, bytes per element).
+	var walk func(any)
+	walk = func(v any) {
+		if t, ok := v.(*pytorch.Tensor); ok {
+			if n, width, ok := storageSize(t.Source); ok {
+				sizes[t.Source] = [2]int{n, width}
+			}
+			return
+		}
+		if entries, ok := dictEntries(v); ok {
+			for _, e := range entries {
+				walk(e.Value)
+			}
+		}
+	}
+	walk(obj)
+	if len(sizes) == 0 {
+		return nil
+	}
+	total := 0
+	counts := map[int64]bool{}
+	for _, s := range sizes {
+		total += 8 + s[0]*s[1]
+		counts[int64(s[0])] = true
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	start := len(raw) - total
+	if start < 1 || raw[start-1] != '.' || !counts[int64(binary.LittleEndian.Uint64(raw[start:start+8]))] {
+		return fmt.Errorf("storage data does not fill the file's end (%d bytes for %d storages): %w", total, len(sizes), ErrTruncated)
+	}
+	return nil
+}
+
+// storageSize returns a legacy storage's element count and element width in bytes.
+func storageSize(s pytorch.StorageInterface) (n, width int, ok bool) {
+	switch s := s.(type) {
+	case *pytorch.HalfStorage:
+		return s.Size, 2, true
+	case *pytorch.BFloat16Storage:
+		return s.Size, 2, true
+	case *pytorch.FloatStorage:
+		return s.Size, 4, true
+	case *pytorch.DoubleStorage:
+		return s.Size, 8, true
+	case *pytorch.CharStorage:
+		return s.Size, 1, true
+	case *pytorch.ByteStorage:
+		return s.Size, 1, true
+	case *pytorch.BoolStorage:
+		return s.Size, 1, true
+	case *pytorch.ShortStorage:
+		return s.Size, 2, true
+	case *pytorch.IntStorage:
+		return s.Size, 4, true
+	case *pytorch.LongStorage:
+		return s.Size, 8, true
+	}
+	return 0, 0, false
 }
 
 // dictEntries returns the key/value pairs of a Python dict or OrderedDict, in order.

@@ -2,9 +2,11 @@
 // PyTorch's weight layouts, as GoMLX graph functions.
 //
 // Activations are NHWC (batch, height, width, channels) inside the networks: on the pure-Go
-// backend a convolution is then a patch extraction (strided slices concatenated on the channel
-// axis) followed by one MatMul, with no transposes of activations at all; XLA runs the native
-// convolution on the same layout. [ToNHWC] and [FlattenNCHW] convert at the network's borders so
+// backend a convolution is then either Winograd's minimal filtering on tiles of the input
+// (3×3 and 5×5 stride-1 kernels, winograd.go) or a patch extraction (strided slices
+// concatenated on the channel axis) followed by one MatMul; XLA runs the native convolution on
+// the same layout. [PrepareConv] puts a kernel in the form its convolution reads, once per set
+// of weights. [ToNHWC] and [FlattenNCHW] convert at the network's borders so
 // that inputs and flattened features keep PyTorch's NCHW order.
 //
 // Weights keep PyTorch's layouts: convolution (O, I, kh, kw), linear (O, I).
@@ -61,8 +63,8 @@ type ConvConfig struct {
 	// as VGG does. The Winograd path pools its 2×2 output tiles directly, before the bias and
 	// the ReLU (max commutes with both, exactly: rounding is monotonic).
 	MaxPool2 bool
-	// Native forces GoMLX's convolution op; otherwise [Conv2D] uses patches+MatMul on the pure-Go
-	// backend and the native op elsewhere.
+	// Native forces GoMLX's convolution op; otherwise [Conv2D] uses Winograd or patches+MatMul
+	// on the pure-Go backend and the native op elsewhere.
 	Native bool
 }
 
@@ -127,7 +129,7 @@ func PreparedConvShape(g *Graph, o, i, kh, kw int, cfg ConvConfig) []int {
 }
 
 // Conv2DPrepared is [Conv2D] with the weight already in [PrepareConv] form, for a kernel of
-// kernel = (kh, kw): Winograd F(2×2, 3×3) or patches + MatMul on the pure-Go backend, the native
+// kernel = (kh, kw): Winograd or patches + MatMul on the pure-Go backend, the native
 // convolution elsewhere.
 func Conv2DPrepared(x, prepared, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 	if x.Rank() != 4 {
