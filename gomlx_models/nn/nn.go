@@ -158,9 +158,8 @@ func ConvMatrix(weight *Node) *Node {
 
 // Conv2DMatrix is [Conv2D] with the weight already in [ConvMatrix] form (O, kh·kw·I) for a
 // kernel of kernel = (kh, kw). On the pure-Go backend it is patches + one MatMul with the bias
-// added in place; elsewhere (or with cfg.Native) the matrix is viewed as an (O, kh, kw, I) kernel
-// for the native convolution. Both read the same matrix, so one prepared set of weights serves
-// every backend.
+// added in place (never Winograd: see [Conv2DPrepared]); elsewhere (or with cfg.Native) the
+// matrix is viewed as an (O, kh, kw, I) kernel for the native convolution.
 func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 	kh, kw := kernel[0], kernel[1]
 	if x.Rank() != 4 || matrix.Rank() != 2 {
