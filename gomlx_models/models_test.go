@@ -463,14 +463,10 @@ func TestBatchSplitMatchesUnsplit(t *testing.T) {
 				return tensors.MustCopyFlatData[float32](out)
 			}
 			split, whole := run(Mode{}), run(Mode{NoBatchSplit: true})
-			var diff, scale float64
-			for i := range whole {
-				diff = max(diff, math.Abs(float64(split[i]-whole[i])))
-				scale = max(scale, math.Abs(float64(whole[i])))
-			}
-			t.Logf("max |split − unsplit| = %g (logit scale %g)", diff, scale)
-			if diff > 1e-5*scale {
-				t.Errorf("split logits differ from unsplit by %g (scale %g)", diff, scale)
+			d := relDiff(split, whole)
+			t.Logf("split vs unsplit: max rel diff %g", d)
+			if d > 1e-5 {
+				t.Errorf("split logits differ from unsplit: max rel diff %g > 1e-5", d)
 			}
 		})
 	}

@@ -130,16 +130,18 @@ func (m *net) convConfig(c convSpec, relu bool) nn.ConvConfig {
 		MaxPool2: c.pool, Native: m.mode.UseNativeConv}
 }
 
-// preparedConv fetches a convolution's inference-ready weights (Mode.Prepared): its
-// nn.PrepareConv kernel and its bias (nil when it has none and no batch norm was folded into it).
-func (m *net) preparedConv(name string, c convSpec, folded bool) (kernel, bias *Node) {
-	kernel = m.preparedParam(name+".weight", func(g *Graph) []int {
+// preparedConv is a convolution on its inference-ready weights (Mode.Prepared): its
+// nn.PrepareConv kernel and its bias (absent when it has none and no batch norm was folded into
+// it), followed by a ReLU when relu.
+func (m *net) preparedConv(x *Node, name string, c convSpec, folded, relu bool) *Node {
+	kernel := m.preparedParam(name+".weight", func(g *Graph) []int {
 		return nn.PreparedConvShape(g, c.out, c.in, c.kh, c.kw, m.convConfig(c, false))
 	})
+	var bias *Node
 	if c.bias || folded {
 		bias = m.preparedParam(name+".bias", func(*Graph) []int { return []int{c.out} })
 	}
-	return kernel, bias
+	return nn.Conv2DPrepared(x, kernel, bias, [2]int{c.kh, c.kw}, m.convConfig(c, relu))
 }
 
 // preparedParam fetches one inference-ready weight and checks its shape (which may depend on
@@ -166,8 +168,7 @@ func (m *net) setPrepared(name string, c convSpec, w, b *Node) {
 // conv is the nn.Conv2d named name, followed by a ReLU when relu.
 func (m *net) conv(x *Node, name string, c convSpec, relu bool) *Node {
 	if m.mode.Prepared && x != nil {
-		kernel, b := m.preparedConv(name, c, false)
-		return nn.Conv2DPrepared(x, kernel, b, [2]int{c.kh, c.kw}, m.convConfig(c, relu))
+		return m.preparedConv(x, name, c, false, relu)
 	}
 	w, b := m.convParams(name, c)
 	if m.prepared != nil {
@@ -185,8 +186,7 @@ func (m *net) conv(x *Node, name string, c convSpec, relu bool) *Node {
 // (one MatMul with a fused bias+ReLU on the pure-Go backend).
 func (m *net) convBN(x *Node, convName, bnName string, c convSpec, eps float64, relu bool) *Node {
 	if m.mode.Prepared && x != nil {
-		kernel, b := m.preparedConv(convName, c, true)
-		return nn.Conv2DPrepared(x, kernel, b, [2]int{c.kh, c.kw}, m.convConfig(c, relu))
+		return m.preparedConv(x, convName, c, true, relu)
 	}
 	w, b := m.convParams(convName, c)
 	p := m.bnParams(bnName, c.out)

@@ -91,6 +91,19 @@ func PaperTableII() ([]TableIIRow, error) {
 	return rows, nil
 }
 
+// paperTables parses both embedded tables.
+func paperTables() ([]TableIRow, []TableIIRow, error) {
+	t1, err := PaperTableI()
+	if err != nil {
+		return nil, nil, err
+	}
+	t2, err := PaperTableII()
+	if err != nil {
+		return nil, nil, err
+	}
+	return t1, t2, nil
+}
+
 func readCSV(r io.Reader) ([][]string, error) {
 	cr := csv.NewReader(r)
 	cr.Comment = '#'
@@ -207,11 +220,7 @@ func ParseTableII(r io.Reader) ([]TableIIRow, error) {
 // PDropEq6 and RAP are recomputed with pm from the table's vulnerabilities
 // and memory; std and CI are NaN and Trials is 20 (the code's constant).
 func PaperRows(pm metrics.PDropModel) ([]Row, error) {
-	t1, err := PaperTableI()
-	if err != nil {
-		return nil, err
-	}
-	t2, err := PaperTableII()
+	t1, t2, err := paperTables()
 	if err != nil {
 		return nil, err
 	}

@@ -376,11 +376,7 @@ type Comparison struct {
 // Compare puts our rows beside the embedded paper tables. P_drop is compared
 // in the given mode (the paper's numbers follow metrics.LegacyTable).
 func Compare(ours []Row, mode metrics.PDropMode) ([]Comparison, error) {
-	t1, err := PaperTableI()
-	if err != nil {
-		return nil, err
-	}
-	t2, err := PaperTableII()
+	t1, t2, err := paperTables()
 	if err != nil {
 		return nil, err
 	}

@@ -87,8 +87,7 @@ func (c ConvConfig) strides() [2]int {
 // Ho = floor((H + top + bottom − kh) / stride) + 1 (halved, floor, after the pool).
 //
 // On the pure-Go backend, 3×3 and 5×5 stride-1 convolutions run as Winograd F(4×4, 3×3) and
-// F(2×2, 5×5) (winograd.go)
-// and the others as patches and one MatMul (see [Conv2DPatches]) with the bias added in place
+// F(2×2, 5×5) (winograd.go) and the others as patches and one MatMul (see [Conv2DPatches]) with the bias added in place
 // to the MatMul's output (GoMLX's fused Dense): both much faster there than the backend's
 // generic ConvGeneral. Elsewhere (XLA), or with cfg.Native, it uses the native convolution
 // ([Conv2DNative]).
@@ -104,8 +103,9 @@ func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
 // PrepareConv returns a PyTorch (O, I, kh, kw) convolution weight in the form [Conv2DPrepared]
 // reads on the weight's backend: the Winograd-transformed kernel (36, I, O) for the 3×3 and
 // 5×5 stride-1 convolutions that the pure-Go backend runs as Winograd F(4×4, 3×3) and
-// F(2×2, 5×5) (see winograd.go), the [ConvMatrix] (O, kh·kw·I) otherwise. It is weight-only work: computing it
-// once per set of weights, rather than in every batch's graph, is what it is for.
+// F(2×2, 5×5) (see winograd.go), the [ConvMatrix] (O, kh·kw·I) otherwise. It is weight-only
+// work: computing it once per set of weights, rather than in every batch's graph, is what it is
+// for.
 func PrepareConv(weight *Node, cfg ConvConfig) *Node {
 	if weight.Rank() != 4 {
 		exceptions.Panicf("nn.PrepareConv: want an (O, I, kh, kw) weight, got %s", weight.Shape())
@@ -172,14 +172,8 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 			matrix.Shape(), kh, kw, c, x.Shape())
 	}
 	if cfg.Native || !IsGoBackend(x.Graph()) {
-		kernel := Reshape(matrix, o, kh, kw, c)
-		axes := ConvolveAxesConfig{
-			InputBatch: 0, InputSpatial: []int{1, 2}, InputChannels: 3,
-			KernelOutputChannels: 0, KernelSpatial: []int{1, 2}, KernelInputChannels: 3,
-			OutputBatch: 0, OutputSpatial: []int{1, 2}, OutputChannels: 3,
-		}
-		s := cfg.strides()
-		return finishConv(ConvGeneral(x, kernel, axes, s[:], [][2]int{cfg.Padding[0], cfg.Padding[1]}, nil, nil, 1, 1), bias, cfg)
+		y := convGeneralNHWC(x, Reshape(matrix, o, kh, kw, c), 3, []int{1, 2}, cfg.strides(), cfg.Padding)
+		return finishConv(y, bias, cfg)
 	}
 	stride := cfg.strides()
 	if useSpaceToDepth(c, kh, kw, stride) {
@@ -233,14 +227,20 @@ func pooledConvMatrix(x, matrix, bias *Node, kh, kw int, cfg ConvConfig) *Node {
 
 // finishConv adds the bias, then applies the ReLU and the max pool that cfg asks for.
 func finishConv(y, bias *Node, cfg ConvConfig) *Node {
+	y = biasReLU(y, bias, cfg.ReLU)
+	if cfg.MaxPool2 {
+		y = MaxPool2D(y, 2, 2, 0)
+	}
+	return y
+}
+
+// biasReLU adds the per-channel (last axis) bias, if any, then applies the ReLU when relu.
+func biasReLU(y, bias *Node, relu bool) *Node {
 	if bias != nil {
 		y = Add(y, perChannel(bias, y))
 	}
-	if cfg.ReLU {
+	if relu {
 		y = ReLU(y)
-	}
-	if cfg.MaxPool2 {
-		y = MaxPool2D(y, 2, 2, 0)
 	}
 	return y
 }
@@ -347,16 +347,10 @@ func convOutSize(in, k, stride int, pad [2]int) int {
 // weight is transposed to (O, kh·kw·I) and one DotGeneral contracts the last axes of both
 // (the backend's fast "transposed" matmul layout). A 1×1 stride-1 convolution needs no patches.
 func Conv2DPatches(x, weight *Node, stride [2]int, padding [2][2]int) *Node {
-	b, _, _, _, o, _, _ := checkConvShapes(x, weight)
-	patches, ho, wo := im2col(x, weight, stride, padding)
+	b, _, _, _, o, kh, kw := checkConvShapes(x, weight)
+	patches, ho, wo := patchesFor(x, kh, kw, stride, padding)
 	y := DotGeneral(patches, []int{1}, nil, weightMatrix(weight), []int{1}, nil) // (B·Ho·Wo, O)
 	return Reshape(y, b, ho, wo, o)
-}
-
-// im2col returns the (B·Ho·Wo, kh·kw·C) patches of x for weight's kernel, in (i, j, c) order.
-func im2col(x, weight *Node, stride [2]int, padding [2][2]int) (patches *Node, ho, wo int) {
-	_, _, _, _, _, kh, kw := checkConvShapes(x, weight)
-	return patchesFor(x, kh, kw, stride, padding)
 }
 
 // patchesFor returns the (B·Ho·Wo, kh·kw·C) patches of the NHWC x for a kh×kw kernel, in
@@ -402,12 +396,18 @@ func weightMatrix(weight *Node) *Node {
 // layout directly (kernel axes: output 0, input 1, spatial 2, 3).
 func Conv2DNative(x, weight *Node, stride [2]int, padding [2][2]int) *Node {
 	checkConvShapes(x, weight)
+	return convGeneralNHWC(x, weight, 1, []int{2, 3}, stride, padding)
+}
+
+// convGeneralNHWC is GoMLX's ConvGeneral on an NHWC x with a kernel whose output channels are
+// axis 0, input channels axis in and spatial axes spatial; the output is NHWC.
+func convGeneralNHWC(x, kernel *Node, in int, spatial []int, stride [2]int, padding [2][2]int) *Node {
 	axes := ConvolveAxesConfig{
 		InputBatch: 0, InputSpatial: []int{1, 2}, InputChannels: 3,
-		KernelOutputChannels: 0, KernelInputChannels: 1, KernelSpatial: []int{2, 3},
+		KernelOutputChannels: 0, KernelInputChannels: in, KernelSpatial: spatial,
 		OutputBatch: 0, OutputSpatial: []int{1, 2}, OutputChannels: 3,
 	}
-	return ConvGeneral(x, weight, axes, stride[:], [][2]int{padding[0], padding[1]}, nil, nil, 1, 1)
+	return ConvGeneral(x, kernel, axes, stride[:], [][2]int{padding[0], padding[1]}, nil, nil, 1, 1)
 }
 
 // BatchNormParams are one BatchNorm2d layer's state-dict entries, each of shape (C).

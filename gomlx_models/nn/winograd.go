@@ -31,16 +31,16 @@ type winogradAlgo struct {
 // copies 2.25× the input as tiles; F(2×2, 5×5) needs 9 instead of 25 and copies 9× the input
 // instead of 25×.
 var (
-	winograd43 = winogradAlgo{m: 4, r: 3, n: 6,
-		bt: [][]float32{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-			{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
+	// bt6 is Bᵀ of the six points, shared by both algorithms (n = 6).
+	bt6 = [][]float32{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}}
+
+	winograd43 = winogradAlgo{m: 4, r: 3, n: 6, bt: bt6,
 		g: [][]float32{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
 			{1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}},
 		at: [][]float32{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
 	}
-	winograd25 = winogradAlgo{m: 2, r: 5, n: 6,
-		bt: [][]float32{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-			{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
+	winograd25 = winogradAlgo{m: 2, r: 5, n: 6, bt: bt6,
 		g: [][]float32{{1. / 4, 0, 0, 0, 0}, {-1. / 6, -1. / 6, -1. / 6, -1. / 6, -1. / 6},
 			{-1. / 6, 1. / 6, -1. / 6, 1. / 6, -1. / 6}, {1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3},
 			{1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3}, {0, 0, 0, 0, 1}},
@@ -171,10 +171,10 @@ func winogradConv(x, u, bias *Node, cfg ConvConfig, f winogradAlgo) *Node {
 		// (a, i, b, j, …). The bias and the ReLU follow, on a quarter of the elements.
 		half := m / 2
 		y = Reshape(maxOfPhases(y, half, n*o), half, half, b, th, tw, o)
-		y = winogradBiasReLU(y, bias, cfg)
+		y = biasReLU(y, bias, cfg.ReLU)
 		return untile(y, b, th, tw, o, half, ho/2, wo/2) // Floor mode drops an odd last row/column.
 	}
-	y = winogradBiasReLU(Reshape(y, m, m, b, th, tw, o), bias, cfg)
+	y = biasReLU(Reshape(y, m, m, b, th, tw, o), bias, cfg.ReLU)
 	return untile(y, b, th, tw, o, m, ho, wo)
 }
 
@@ -200,17 +200,6 @@ func untile(y *Node, b, th, tw, o, k, ho, wo int) *Node {
 	}
 	if k*th != ho || k*tw != wo {
 		y = Slice(y, AxisRange(), AxisRange(0, ho), AxisRange(0, wo), AxisRange())
-	}
-	return y
-}
-
-// winogradBiasReLU adds the per-channel (last axis) bias and applies the ReLU, as cfg says.
-func winogradBiasReLU(y, bias *Node, cfg ConvConfig) *Node {
-	if bias != nil {
-		y = Add(y, ExpandLeftToRank(bias, y.Rank()))
-	}
-	if cfg.ReLU {
-		y = ReLU(y)
 	}
 	return y
 }
