@@ -95,10 +95,12 @@ func (m *net) input(x *Node) *Node {
 }
 
 // convSpec is an nn.Conv2d's geometry: k(in, out, kh, kw).s(stride).p(ph, pw).withBias(),
-// and .maxPool2() when a 2×2 max pool follows it (after its batch norm and ReLU).
+// .maxPool2() when a 2×2 max pool follows it (after its batch norm and ReLU), and .at(h, w)
+// when the architecture fixes its input size.
 type convSpec struct {
 	in, out, kh, kw, stride, ph, pw int
 	bias, pool                      bool
+	inputSize                       [2]int
 }
 
 // k is a kh×kw convolution from in to out channels, stride 1, no padding, no bias.
@@ -112,6 +114,10 @@ func (c convSpec) p(ph, pw int) convSpec { c.ph, c.pw = ph, pw; return c }
 
 // withBias adds a bias.
 func (c convSpec) withBias() convSpec { c.bias = true; return c }
+
+// at records the layer's input size (height, width), which lets Prepare choose a size-dependent
+// form of its kernel (nn.ConvConfig.InputSize).
+func (c convSpec) at(h, w int) convSpec { c.inputSize = [2]int{h, w}; return c }
 
 // maxPool2 follows the layer (convolution, batch norm, ReLU) by max_pool2d(2, 2); in inference
 // the convolution computes it (nn.ConvConfig.MaxPool2).
@@ -127,7 +133,7 @@ func (m *net) convParams(name string, c convSpec) (w, b *Node) {
 
 func (m *net) convConfig(c convSpec, relu bool) nn.ConvConfig {
 	return nn.ConvConfig{Stride: [2]int{c.stride, c.stride}, Padding: nn.Padding(c.ph, c.pw), ReLU: relu,
-		MaxPool2: c.pool, Native: m.mode.UseNativeConv}
+		MaxPool2: c.pool, Native: m.mode.UseNativeConv, InputSize: c.inputSize}
 }
 
 // preparedConv is a convolution on its inference-ready weights (Mode.Prepared): its

@@ -21,13 +21,14 @@ var vgg11Config = []int{64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0}
 // ReLU, Dropout, Linear 4096→4096, ReLU, Dropout, Linear 4096→10.
 func vgg11Features(m *net, x *Node) *Node {
 	x = m.input(x)
-	idx, in := 0, 3
+	idx, in, hw := 0, 3, 32
 	for i, c := range vgg11Config {
 		if c == 0 { // The max-pool, computed by the convolution before it (maxPool2).
 			idx++
+			hw /= 2
 			continue
 		}
-		spec := k(in, c, 3, 3).p(1, 1).withBias()
+		spec := k(in, c, 3, 3).p(1, 1).withBias().at(hw, hw)
 		if i+1 < len(vgg11Config) && vgg11Config[i+1] == 0 {
 			spec = spec.maxPool2()
 		}

@@ -66,6 +66,10 @@ type ConvConfig struct {
 	// Native forces GoMLX's convolution op; otherwise [Conv2D] uses Winograd or patches+MatMul
 	// on the pure-Go backend and the native op elsewhere.
 	Native bool
+	// InputSize is the input's (H, W) when the network fixes it, zero when unknown. It lets
+	// [PrepareConv], which sees no activation, choose the unrolled form (unrolled.go) for inputs
+	// smaller than half the kernel.
+	InputSize [2]int
 }
 
 // Padding returns PyTorch's symmetric padding=(ph, pw) as a ConvConfig.Padding value.
@@ -101,9 +105,11 @@ func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
 }
 
 // PrepareConv returns a PyTorch (O, I, kh, kw) convolution weight in the form [Conv2DPrepared]
-// reads on the weight's backend: the Winograd-transformed kernel (36, I, O) for the 3×3 and
-// 5×5 stride-1 convolutions that the pure-Go backend runs as Winograd F(4×4, 3×3) and
-// F(2×2, 5×5) (see winograd.go), the [ConvMatrix] (O, kh·kw·I) otherwise. It is weight-only
+// reads on the weight's backend: on the pure-Go backend, the unrolled matrix
+// (Ho·Wo·O, H·W·I) for inputs of a known size smaller than half the kernel (unrolled.go), the
+// Winograd-transformed kernel (36, I, O) for the other 3×3 and 5×5 stride-1 convolutions, run
+// as Winograd F(4×4, 3×3) and F(2×2, 5×5) (winograd.go), and the [ConvMatrix] (O, kh·kw·I)
+// otherwise. It is weight-only
 // work: computing it once per set of weights, rather than in every batch's graph, is what it is
 // for.
 func PrepareConv(weight *Node, cfg ConvConfig) *Node {
@@ -111,7 +117,10 @@ func PrepareConv(weight *Node, cfg ConvConfig) *Node {
 		exceptions.Panicf("nn.PrepareConv: want an (O, I, kh, kw) weight, got %s", weight.Shape())
 	}
 	d := weight.Shape().Dimensions
-	if useWinograd(weight.Graph(), d[1], [2]int{d[2], d[3]}, cfg) {
+	switch kernel := [2]int{d[2], d[3]}; {
+	case useUnrolled(weight.Graph(), kernel, cfg):
+		return unrolledKernel(weight, cfg)
+	case useWinograd(weight.Graph(), d[1], kernel, cfg):
 		f, _ := winogradFor(d[2])
 		return winogradKernel(weight, f)
 	}
@@ -121,6 +130,10 @@ func PrepareConv(weight *Node, cfg ConvConfig) *Node {
 // PreparedConvShape is the shape of [PrepareConv]'s result, on g's backend, for an (o, i, kh, kw)
 // weight.
 func PreparedConvShape(g *Graph, o, i, kh, kw int, cfg ConvConfig) []int {
+	if useUnrolled(g, [2]int{kh, kw}, cfg) {
+		ho, wo := unrolledOutSize([2]int{kh, kw}, cfg)
+		return []int{ho * wo * o, cfg.InputSize[0] * cfg.InputSize[1] * i}
+	}
 	if useWinograd(g, i, [2]int{kh, kw}, cfg) {
 		f, _ := winogradFor(kh)
 		return []int{f.n * f.n, i, o}
@@ -136,6 +149,9 @@ func Conv2DPrepared(x, prepared, bias *Node, kernel [2]int, cfg ConvConfig) *Nod
 		exceptions.Panicf("nn.Conv2DPrepared: want an NHWC x, got %s", x.Shape())
 	}
 	c := x.Shape().Dimensions[3]
+	if useUnrolled(x.Graph(), kernel, cfg) {
+		return unrolledConv(x, prepared, bias, kernel, cfg)
+	}
 	if !useWinograd(x.Graph(), c, kernel, cfg) {
 		return Conv2DMatrix(x, prepared, bias, kernel, cfg)
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -388,4 +389,95 @@ func TestWinogradMatrices(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestUnrolledConv checks the unrolled convolution (inputs of a known size smaller than half
+// the kernel) against the direct loop, with strides, asymmetric padding, the fused pool, bias
+// and ReLU, and that its prepared form is the unrolled matrix.
+func TestUnrolledConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		b, h, w, c, o, k int
+		stride           int
+		pad              [2][2]int
+		pool             bool
+	}{
+		{2, 2, 2, 16, 5, 3, 1, Padding(1, 1), false},
+		{2, 2, 2, 8, 4, 3, 1, Padding(1, 1), true},
+		{1, 1, 1, 4, 3, 3, 1, Padding(1, 1), false},
+		{2, 2, 1, 3, 4, 3, 1, Padding(1, 1), false},
+		{1, 2, 2, 4, 3, 3, 1, [2][2]int{{1, 0}, {0, 1}}, false},
+		{1, 3, 3, 4, 3, 5, 2, Padding(2, 2), false},
+		{2, 3, 4, 2, 3, 5, 1, Padding(2, 2), true},
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_s%d_p%v_pool%v", tc.b, tc.h, tc.w, tc.c, tc.k, tc.stride, tc.pad, tc.pool), func(t *testing.T) {
+			xd, x := randTensor(r, tc.b, tc.h, tc.w, tc.c)
+			wd, w := randTensor(r, tc.o, tc.c, tc.k, tc.k)
+			bd, bias := randTensor(r, tc.o)
+			cfg := ConvConfig{Stride: [2]int{tc.stride, tc.stride}, Padding: tc.pad, ReLU: true, MaxPool2: tc.pool,
+				InputSize: [2]int{tc.h, tc.w}}
+			var shape []int
+			outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+				if !useUnrolled(g, [2]int{tc.k, tc.k}, cfg) {
+					t.Fatal("useUnrolled is false")
+				}
+				prepared := PrepareConv(in[1], cfg)
+				shape = prepared.Shape().Dimensions
+				return []*Node{Conv2DPrepared(in[0], prepared, in[2], [2]int{tc.k, tc.k}, cfg)}
+			}, x, w, bias)
+			conv, ho, wo := naiveConv(xd, tc.b, tc.h, tc.w, tc.c, wd, tc.o, tc.k, tc.k, [2]int{tc.stride, tc.stride}, tc.pad)
+			if want := []int{ho * wo * tc.o, tc.h * tc.w * tc.c}; !slices.Equal(shape, want) {
+				t.Fatalf("prepared shape %v, want %v", shape, want)
+			}
+			for i := range conv {
+				conv[i] = max(conv[i]+bd[i%tc.o], 0)
+			}
+			want := conv
+			if tc.pool {
+				want = naiveMaxPool2(conv, tc.b, ho, wo, tc.o)
+			}
+			if len(outs[0]) != len(want) {
+				t.Fatalf("got %d outputs, want %d", len(outs[0]), len(want))
+			}
+			if d := maxRelDiff(outs[0], want); d > 1e-5 {
+				t.Errorf("unrolled vs direct loop: max rel diff %g > 1e-5", d)
+			}
+		})
+	}
+	t.Run("wrong input size", func(t *testing.T) {
+		_, x := randTensor(r, 1, 3, 3, 4)
+		_, w := randTensor(r, 2, 4, 3, 3)
+		cfg := ConvConfig{Padding: Padding(1, 1), InputSize: [2]int{2, 2}}
+		exec, err := NewExec(goBackend(), func(g *Graph, in []*Node) []*Node {
+			return []*Node{Conv2DPrepared(in[0], PrepareConv(in[1], cfg), nil, [2]int{3, 3}, cfg)}
+		})
+		if err == nil {
+			_, err = exec.Exec(x, w)
+		}
+		if err == nil || !strings.Contains(err.Error(), "input size [2 2]") {
+			t.Errorf("want an error naming the prepared input size, got %v", err)
+		}
+	})
+}
+
+// naiveMaxPool2 is max_pool2d(2, 2), floor mode, on an NHWC (b, h, w, c) slice.
+func naiveMaxPool2(x []float32, b, h, w, c int) []float32 {
+	ho, wo := h/2, w/2
+	y := make([]float32, 0, b*ho*wo*c)
+	for n := range b {
+		for i := range ho {
+			for j := range wo {
+				for k := range c {
+					m := float32(math.Inf(-1))
+					for di := range 2 {
+						for dj := range 2 {
+							m = max(m, x[((n*h+2*i+di)*w+2*j+dj)*c+k])
+						}
+					}
+					y = append(y, m)
+				}
+			}
+		}
+	}
+	return y
 }

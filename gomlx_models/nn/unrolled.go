@@ -1,0 +1,87 @@
+package nn
+
+import (
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// An unrolled convolution is the convolution written out as the linear map it is, from the
+// whole (H, W, C) input of one image to its whole (Ho, Wo, O) output: one MatMul of the
+// flattened images (B, H·W·C) by an (Ho·Wo·O, H·W·C) matrix whose block for output position
+// (y, x) and input position (i, j) is the kernel tap (i − y·s + top, j − x·s + left), or zeros
+// where that tap falls outside the kernel (padding needs no zeros in the input: they would only
+// meet zero rows). It takes H·W·Ho·Wo·C·O multiply-adds against kh·kw·Ho·Wo·C·O for the direct
+// sum, so it wins on inputs smaller than half the kernel: VGG-11's last two layers see 2×2
+// images, where every 3×3 window (padding 1) covers the whole image and the unrolled form takes
+// 16 multiply-adds per channel pair against 36 for Winograd F(4×4, 3×3) on one (mostly padding)
+// tile. It also needs no patches, tiles or transposes: the NHWC activation is already the
+// flattened image, and the output comes back in NHWC.
+
+// useUnrolled reports whether a convolution runs unrolled: its input size is known
+// (cfg.InputSize) and smaller than half its kernel's area, on the pure-Go backend.
+func useUnrolled(g *Graph, kernel [2]int, cfg ConvConfig) bool {
+	in := cfg.InputSize
+	return in[0] > 0 && in[1] > 0 && 2*in[0]*in[1] <= kernel[0]*kernel[1] && !cfg.Native && IsGoBackend(g)
+}
+
+// unrolledOutSize is the (Ho, Wo) of an unrolled convolution, before any pool.
+func unrolledOutSize(kernel [2]int, cfg ConvConfig) (ho, wo int) {
+	s := cfg.strides()
+	ho = convOutSize(cfg.InputSize[0], kernel[0], s[0], cfg.Padding[0])
+	wo = convOutSize(cfg.InputSize[1], kernel[1], s[1], cfg.Padding[1])
+	if ho <= 0 || wo <= 0 {
+		exceptions.Panicf("nn.Conv2D: empty output for a %v input, kernel %v and padding %v", cfg.InputSize, kernel, cfg.Padding)
+	}
+	return ho, wo
+}
+
+// unrolledKernel builds the (Ho·Wo·O, H·W·C) matrix of an (O, C, kh, kw) weight for inputs of
+// cfg.InputSize: row (y, x, o), column (i, j, c).
+func unrolledKernel(weight *Node, cfg ConvConfig) *Node {
+	d := weight.Shape().Dimensions
+	o, c, kh, kw := d[0], d[1], d[2], d[3]
+	h, w := cfg.InputSize[0], cfg.InputSize[1]
+	ho, wo := unrolledOutSize([2]int{kh, kw}, cfg)
+	s := cfg.strides()
+	taps := TransposeAllAxes(weight, 2, 3, 0, 1) // (kh, kw, O, C)
+	zeros := Zeros(weight.Graph(), shapes.Make(weight.DType(), o, c))
+	rows := make([]*Node, 0, ho*wo)
+	for y := range ho {
+		for x := range wo {
+			blocks := make([]*Node, 0, h*w)
+			for i := range h {
+				for j := range w {
+					a, b := i-y*s[0]+cfg.Padding[0][0], j-x*s[1]+cfg.Padding[1][0]
+					if a < 0 || a >= kh || b < 0 || b >= kw {
+						blocks = append(blocks, zeros)
+						continue
+					}
+					blocks = append(blocks, Reshape(Slice(taps, AxisRange(a, a+1), AxisRange(b, b+1)), o, c))
+				}
+			}
+			rows = append(rows, Concatenate(blocks, 1)) // (O, H·W·C)
+		}
+	}
+	return Concatenate(rows, 0)
+}
+
+// unrolledConv is the convolution of the NHWC x by its unrolled matrix, then the max pool,
+// bias and ReLU that cfg asks for (the pool first: it commutes with both, exactly).
+func unrolledConv(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
+	xd := x.Shape().Dimensions
+	b, h, w, c := xd[0], xd[1], xd[2], xd[3]
+	if h != cfg.InputSize[0] || w != cfg.InputSize[1] {
+		exceptions.Panicf("nn.Conv2D: x %s does not have the input size %v its unrolled kernel was prepared for", x.Shape(), cfg.InputSize)
+	}
+	ho, wo := unrolledOutSize(kernel, cfg)
+	if md := matrix.Shape().Dimensions; matrix.Rank() != 2 || md[1] != h*w*c || md[0]%(ho*wo) != 0 {
+		exceptions.Panicf("nn.Conv2DPrepared: want an (%d·O, %d) unrolled kernel for x %s, got %s", ho*wo, h*w*c, x.Shape(), matrix.Shape())
+	}
+	o := matrix.Shape().Dimensions[0] / (ho * wo)
+	y := Reshape(dense(Reshape(x, b, h*w*c), matrix, nil, false), b, ho, wo, o)
+	if cfg.MaxPool2 {
+		y = MaxPool2D(y, 2, 2, 0)
+	}
+	return biasReLU(y, bias, cfg.ReLU)
+}
