@@ -390,7 +390,7 @@ func TestPreparedMatchesForward(t *testing.T) {
 					got := shapeOf[s.Name]
 					// F(4×4, 3×3) and F(2×2, 5×5) both work on 6×6 tiles: 36 transformed taps.
 					wino := (kh == 3 || kh == 5) && kh == kw && slices.Equal(got, []int{36, i, o})
-					unrolled := len(got) == 2 && got[0]%o == 0 && got[1]%i == 0 && 2*got[1]/i <= kh*kw
+					unrolled := len(got) == 2 && got[0]%i == 0 && got[1]%o == 0 && 2*got[0]/i <= kh*kw
 					if !slices.Equal(got, []int{o, kh * kw * i}) && !wino && !unrolled {
 						t.Errorf("prepared %s: shape %v, want (%d, %d), (36, %d, %d) or unrolled", s.Name, got, o, kh*kw*i, i, o)
 					}
@@ -399,7 +399,11 @@ func TestPreparedMatchesForward(t *testing.T) {
 						!slices.Equal(got, []int{2048, 2048}) {
 						t.Errorf("prepared %s: shape %v, want the unrolled (2048, 2048)", s.Name, got)
 					}
-				case s.Kind == LinearWeight || s.Kind == Bias:
+				case s.Kind == LinearWeight: // Transposed to (I, O).
+					if got, want := shapeOf[s.Name], []int{s.Shape[1], s.Shape[0]}; !slices.Equal(got, want) {
+						t.Errorf("prepared %s: shape %v, want %v", s.Name, got, want)
+					}
+				case s.Kind == Bias:
 					if got := shapeOf[s.Name]; !slices.Equal(got, s.Shape) {
 						t.Errorf("prepared %s: shape %v, want %v", s.Name, got, s.Shape)
 					}

@@ -246,18 +246,27 @@ func (m *net) batchNormTraining(x *Node, name string, p nn.BatchNormParams, eps 
 // bnMomentum is PyTorch's default BatchNorm2d momentum.
 const bnMomentum = 0.1
 
-// linear is nn.Linear(in, out) named name, followed by a ReLU when relu.
+// linear is nn.Linear(in, out) named name, followed by a ReLU when relu. Inference runs it on the
+// (I, O) weight of nn.PrepareLinear, prepared in the graph or by Prepare; training on the
+// state-dict weight.
 func (m *net) linear(x *Node, name string, in, out int, relu bool) *Node {
+	if m.mode.Prepared && x != nil {
+		w := m.preparedParam(name+".weight", func(*Graph) []int { return []int{in, out} })
+		b := m.preparedParam(name+".bias", func(*Graph) []int { return []int{out} })
+		return nn.LinearPrepared(x, w, b, relu)
+	}
 	w := m.param(name+".weight", LinearWeight, out, in)
 	b := m.param(name+".bias", Bias, out)
 	if m.prepared != nil {
-		m.prepared[name+".weight"], m.prepared[name+".bias"] = w, b
+		m.prepared[name+".weight"], m.prepared[name+".bias"] = nn.PrepareLinear(w), b
 		return nil
 	}
-	if x == nil {
+	switch {
+	case x == nil:
 		return nil
-	}
-	if relu {
+	case !m.mode.Training:
+		return nn.LinearPrepared(x, nn.PrepareLinear(w), b, relu)
+	case relu:
 		return nn.LinearReLU(x, w, b)
 	}
 	return nn.Linear(x, w, b)

@@ -87,3 +87,22 @@ func BenchmarkWinograd(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatMulLayout compares the pure-Go backend's MatMul on a weight laid out (O, I)
+// ("transposed", what [dense] passes) and (I, O) ([denseIO]) for the shapes of the classifiers
+// and of VGG-11's unrolled layers (rows × in × out).
+func BenchmarkMatMulLayout(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range [][3]int{{50, 2048, 2048}, {100, 4096, 4096}, {20, 9216, 4096}} {
+		m, k, n := tc[0], tc[1], tc[2]
+		_, x := randTensor(r, m, k)
+		_, wOI := randTensor(r, n, k)
+		_, wIO := randTensor(r, k, n)
+		b.Run(fmt.Sprintf("%dx%dx%d/OI", m, k, n), func(b *testing.B) {
+			benchGraph(b, func(g *Graph, in []*Node) []*Node { return []*Node{dense(in[0], in[1], nil, false)} }, x, wOI)
+		})
+		b.Run(fmt.Sprintf("%dx%dx%d/IO", m, k, n), func(b *testing.B) {
+			benchGraph(b, func(g *Graph, in []*Node) []*Node { return []*Node{denseIO(in[0], in[1], nil, false)} }, x, wIO)
+		})
+	}
+}

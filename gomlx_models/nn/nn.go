@@ -106,7 +106,7 @@ func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
 
 // PrepareConv returns a PyTorch (O, I, kh, kw) convolution weight in the form [Conv2DPrepared]
 // reads on the weight's backend: on the pure-Go backend, the unrolled matrix
-// (Ho·Wo·O, H·W·I) for inputs of a known size smaller than half the kernel (unrolled.go), the
+// (H·W·I, Ho·Wo·O) for inputs of a known size smaller than half the kernel (unrolled.go), the
 // Winograd-transformed kernel (36, I, O) for the other 3×3 and 5×5 stride-1 convolutions, run
 // as Winograd F(4×4, 3×3) and F(2×2, 5×5) (winograd.go), and the [ConvMatrix] (O, kh·kw·I)
 // otherwise. It is weight-only
@@ -132,7 +132,7 @@ func PrepareConv(weight *Node, cfg ConvConfig) *Node {
 func PreparedConvShape(g *Graph, o, i, kh, kw int, cfg ConvConfig) []int {
 	if useUnrolled(g, [2]int{kh, kw}, cfg) {
 		ho, wo := unrolledOutSize([2]int{kh, kw}, cfg)
-		return []int{ho * wo * o, cfg.InputSize[0] * cfg.InputSize[1] * i}
+		return []int{cfg.InputSize[0] * cfg.InputSize[1] * i, ho * wo * o}
 	}
 	if useWinograd(g, i, [2]int{kh, kw}, cfg) {
 		f, _ := winogradFor(kh)
@@ -332,7 +332,19 @@ func ReLU(x *Node) *Node { return Max(x, ScalarZero(x.Graph(), x.DType())) }
 // Dense's ReLU is a data-dependent branch per element on the pure-Go backend, measured ~6× slower
 // than the backend's branchless Max on random-sign data.
 func dense(x, w, bias *Node, relu bool) *Node {
-	y := gomlxnn.Dense(x, w, bias, compute.DenseLayoutOutputsInput, activation.TypeNone)
+	return denseLayout(x, w, bias, compute.DenseLayoutOutputsInput, relu)
+}
+
+// denseIO is [dense] with w laid out (I, O): the pure-Go backend's MatMul packs this layout
+// faster, which matters when x has few rows and w is large (the classifiers, unrolled
+// convolutions: BenchmarkMatMulLayout, 1.6–1.8× on 20×9216·9216×4096, AlexNet's first
+// classifier layer).
+func denseIO(x, w, bias *Node, relu bool) *Node {
+	return denseLayout(x, w, bias, compute.DenseLayoutInputOutputs, relu)
+}
+
+func denseLayout(x, w, bias *Node, layout compute.DenseLayout, relu bool) *Node {
+	y := gomlxnn.Dense(x, w, bias, layout, activation.TypeNone)
 	if relu {
 		y = ReLU(y)
 	}
@@ -529,6 +541,18 @@ func Linear(x, weight, bias *Node) *Node { return dense(x, weight, bias, false) 
 
 // LinearReLU is ReLU(Linear(x, weight, bias)).
 func LinearReLU(x, weight, bias *Node) *Node { return dense(x, weight, bias, true) }
+
+// PrepareLinear returns an nn.Linear weight (O, I) in the (I, O) layout [LinearPrepared] reads,
+// the layout of the pure-Go backend's faster MatMul for few rows (see denseIO).
+func PrepareLinear(weight *Node) *Node {
+	if weight.Rank() != 2 {
+		exceptions.Panicf("nn.PrepareLinear: want an (O, I) weight, got %s", weight.Shape())
+	}
+	return Transpose(weight, 0, 1)
+}
+
+// LinearPrepared is [Linear] (then a ReLU when relu) on a [PrepareLinear] weight (I, O).
+func LinearPrepared(x, weight, bias *Node, relu bool) *Node { return denseIO(x, weight, bias, relu) }
 
 // Dropout is PyTorch's (inverted) dropout: each element is zeroed with probability p and the
 // survivors are scaled by 1/(1−p). It consumes rng and returns the advanced state.

@@ -426,7 +426,7 @@ func TestUnrolledConv(t *testing.T) {
 				return []*Node{Conv2DPrepared(in[0], prepared, in[2], [2]int{tc.k, tc.k}, cfg)}
 			}, x, w, bias)
 			conv, ho, wo := naiveConv(xd, tc.b, tc.h, tc.w, tc.c, wd, tc.o, tc.k, tc.k, [2]int{tc.stride, tc.stride}, tc.pad)
-			if want := []int{ho * wo * tc.o, tc.h * tc.w * tc.c}; !slices.Equal(shape, want) {
+			if want := []int{tc.h * tc.w * tc.c, ho * wo * tc.o}; !slices.Equal(shape, want) {
 				t.Fatalf("prepared shape %v, want %v", shape, want)
 			}
 			for i := range conv {

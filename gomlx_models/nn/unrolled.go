@@ -8,7 +8,7 @@ import (
 
 // An unrolled convolution is the convolution written out as the linear map it is, from the
 // whole (H, W, C) input of one image to its whole (Ho, Wo, O) output: one MatMul of the
-// flattened images (B, H·W·C) by an (Ho·Wo·O, H·W·C) matrix whose block for output position
+// flattened images (B, H·W·C) by an (H·W·C, Ho·Wo·O) matrix whose block for output position
 // (y, x) and input position (i, j) is the kernel tap (i − y·s + top, j − x·s + left), or zeros
 // where that tap falls outside the kernel (padding needs no zeros in the input: they would only
 // meet zero rows). It takes H·W·Ho·Wo·C·O multiply-adds against kh·kw·Ho·Wo·C·O for the direct
@@ -36,31 +36,31 @@ func unrolledOutSize(kernel [2]int, cfg ConvConfig) (ho, wo int) {
 	return ho, wo
 }
 
-// unrolledKernel builds the (Ho·Wo·O, H·W·C) matrix of an (O, C, kh, kw) weight for inputs of
-// cfg.InputSize: row (y, x, o), column (i, j, c).
+// unrolledKernel builds the (H·W·C, Ho·Wo·O) matrix of an (O, C, kh, kw) weight for inputs of
+// cfg.InputSize: row (i, j, c), column (y, x, o), in the (in, out) layout of denseIO.
 func unrolledKernel(weight *Node, cfg ConvConfig) *Node {
 	d := weight.Shape().Dimensions
 	o, c, kh, kw := d[0], d[1], d[2], d[3]
 	h, w := cfg.InputSize[0], cfg.InputSize[1]
 	ho, wo := unrolledOutSize([2]int{kh, kw}, cfg)
 	s := cfg.strides()
-	taps := TransposeAllAxes(weight, 2, 3, 0, 1) // (kh, kw, O, C)
-	zeros := Zeros(weight.Graph(), shapes.Make(weight.DType(), o, c))
-	rows := make([]*Node, 0, ho*wo)
-	for y := range ho {
-		for x := range wo {
-			blocks := make([]*Node, 0, h*w)
-			for i := range h {
-				for j := range w {
+	taps := TransposeAllAxes(weight, 2, 3, 1, 0) // (kh, kw, C, O)
+	zeros := Zeros(weight.Graph(), shapes.Make(weight.DType(), c, o))
+	rows := make([]*Node, 0, h*w)
+	for i := range h {
+		for j := range w {
+			blocks := make([]*Node, 0, ho*wo)
+			for y := range ho {
+				for x := range wo {
 					a, b := i-y*s[0]+cfg.Padding[0][0], j-x*s[1]+cfg.Padding[1][0]
 					if a < 0 || a >= kh || b < 0 || b >= kw {
 						blocks = append(blocks, zeros)
 						continue
 					}
-					blocks = append(blocks, Reshape(Slice(taps, AxisRange(a, a+1), AxisRange(b, b+1)), o, c))
+					blocks = append(blocks, Reshape(Slice(taps, AxisRange(a, a+1), AxisRange(b, b+1)), c, o))
 				}
 			}
-			rows = append(rows, Concatenate(blocks, 1)) // (O, H·W·C)
+			rows = append(rows, Concatenate(blocks, 1)) // (C, Ho·Wo·O)
 		}
 	}
 	return Concatenate(rows, 0)
@@ -75,11 +75,11 @@ func unrolledConv(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 		exceptions.Panicf("nn.Conv2D: x %s does not have the input size %v its unrolled kernel was prepared for", x.Shape(), cfg.InputSize)
 	}
 	ho, wo := unrolledOutSize(kernel, cfg)
-	if md := matrix.Shape().Dimensions; matrix.Rank() != 2 || md[1] != h*w*c || md[0]%(ho*wo) != 0 {
-		exceptions.Panicf("nn.Conv2DPrepared: want an (%d·O, %d) unrolled kernel for x %s, got %s", ho*wo, h*w*c, x.Shape(), matrix.Shape())
+	if md := matrix.Shape().Dimensions; matrix.Rank() != 2 || md[0] != h*w*c || md[1]%(ho*wo) != 0 {
+		exceptions.Panicf("nn.Conv2DPrepared: want an (%d, %d·O) unrolled kernel for x %s, got %s", h*w*c, ho*wo, x.Shape(), matrix.Shape())
 	}
-	o := matrix.Shape().Dimensions[0] / (ho * wo)
-	y := Reshape(dense(Reshape(x, b, h*w*c), matrix, nil, false), b, ho, wo, o)
+	o := matrix.Shape().Dimensions[1] / (ho * wo)
+	y := Reshape(denseIO(Reshape(x, b, h*w*c), matrix, nil, false), b, ho, wo, o)
 	if cfg.MaxPool2 {
 		y = MaxPool2D(y, 2, 2, 0)
 	}
