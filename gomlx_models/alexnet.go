@@ -16,11 +16,11 @@ func init() {
 // training and, as in the authors' evaluation, with Mode.LegacyDropout.
 func alexNetFeatures(m *net, x *Node) *Node {
 	x = m.input(x)
-	x = m.maxPool(m.conv(x, "conv1.0", k(1, 96, 11, 11).s(4).withBias(), true), 3, 2, 0)
-	x = m.maxPool(m.conv(x, "conv2.0", k(96, 256, 5, 5).p(2, 2).withBias(), true), 3, 2, 0)
+	x = m.conv(x, "conv1.0", k(1, 96, 11, 11).s(4).withBias().maxPool(3, 2), true)
+	x = m.conv(x, "conv2.0", k(96, 256, 5, 5).p(2, 2).withBias().maxPool(3, 2), true)
 	x = m.conv(x, "conv3.0", k(256, 384, 3, 3).p(1, 1).withBias(), true)
 	x = m.conv(x, "conv4.0", k(384, 384, 3, 3).p(1, 1).withBias(), true)
-	x = m.maxPool(m.conv(x, "conv5.0", k(384, 256, 3, 3).p(1, 1).withBias(), true), 3, 2, 0)
+	x = m.conv(x, "conv5.0", k(384, 256, 3, 3).p(1, 1).withBias().maxPool(3, 2), true)
 	return m.flatten(x)
 }
 

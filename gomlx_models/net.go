@@ -95,11 +95,12 @@ func (m *net) input(x *Node) *Node {
 }
 
 // convSpec is an nn.Conv2d's geometry: k(in, out, kh, kw).s(stride).p(ph, pw).withBias(),
-// .maxPool2() when a 2×2 max pool follows it (after its batch norm and ReLU), and .at(h, w)
-// when the architecture fixes its input size.
+// .maxPool(size, stride) when a max pool follows it (after its batch norm and ReLU), and
+// .at(h, w) when the architecture fixes its input size.
 type convSpec struct {
 	in, out, kh, kw, stride, ph, pw int
-	bias, pool                      bool
+	bias                            bool
+	pool                            nn.Pool
 	inputSize                       [2]int
 }
 
@@ -119,9 +120,12 @@ func (c convSpec) withBias() convSpec { c.bias = true; return c }
 // form of its kernel (nn.ConvConfig.InputSize).
 func (c convSpec) at(h, w int) convSpec { c.inputSize = [2]int{h, w}; return c }
 
-// maxPool2 follows the layer (convolution, batch norm, ReLU) by max_pool2d(2, 2); in inference
-// the convolution computes it (nn.ConvConfig.MaxPool2).
-func (c convSpec) maxPool2() convSpec { c.pool = true; return c }
+// maxPool follows the layer (convolution, batch norm, ReLU) by max_pool2d(size, stride); the
+// convolution computes it (nn.ConvConfig.MaxPool).
+func (c convSpec) maxPool(size, stride int) convSpec {
+	c.pool = nn.Pool{Size: size, Stride: stride}
+	return c
+}
 
 func (m *net) convParams(name string, c convSpec) (w, b *Node) {
 	w = m.param(name+".weight", ConvWeight, c.out, c.in, c.kh, c.kw)
@@ -133,7 +137,7 @@ func (m *net) convParams(name string, c convSpec) (w, b *Node) {
 
 func (m *net) convConfig(c convSpec, relu bool) nn.ConvConfig {
 	return nn.ConvConfig{Stride: [2]int{c.stride, c.stride}, Padding: nn.Padding(c.ph, c.pw), ReLU: relu,
-		MaxPool2: c.pool, Native: m.mode.UseNativeConv, InputSize: c.inputSize}
+		MaxPool: c.pool, Native: m.mode.UseNativeConv, InputSize: c.inputSize}
 }
 
 // preparedConv is a convolution on its inference-ready weights (Mode.Prepared): its
@@ -206,15 +210,12 @@ func (m *net) convBN(x *Node, convName, bnName string, c convSpec, eps float64, 
 	}
 	if m.mode.Training {
 		cfg := m.convConfig(c, false)
-		cfg.MaxPool2 = false // The pool follows the batch norm and the ReLU.
+		cfg.MaxPool = nn.Pool{} // The pool follows the batch norm and the ReLU.
 		y := m.batchNormTraining(nn.Conv2D(x, w, b, cfg), bnName, p, eps)
 		if relu {
 			y = nn.ReLU(y)
 		}
-		if c.pool {
-			y = nn.MaxPool2D(y, 2, 2, 0)
-		}
-		return y
+		return c.pool.Apply(y)
 	}
 	w, b = nn.FoldBatchNorm(w, b, p, eps)
 	return nn.Conv2D(x, w, b, m.convConfig(c, relu))

@@ -23,14 +23,14 @@ func vgg11Features(m *net, x *Node) *Node {
 	x = m.input(x)
 	idx, in, hw := 0, 3, 32
 	for i, c := range vgg11Config {
-		if c == 0 { // The max-pool, computed by the convolution before it (maxPool2).
+		if c == 0 { // The max-pool, computed by the convolution before it (maxPool).
 			idx++
 			hw /= 2
 			continue
 		}
 		spec := k(in, c, 3, 3).p(1, 1).withBias().at(hw, hw)
 		if i+1 < len(vgg11Config) && vgg11Config[i+1] == 0 {
-			spec = spec.maxPool2()
+			spec = spec.maxPool(2, 2)
 		}
 		x = m.convBN(x, fmt.Sprintf("features.%d", idx), fmt.Sprintf("features.%d", idx+1), spec, 1e-5, true)
 		idx += 3

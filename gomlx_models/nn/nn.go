@@ -59,10 +59,12 @@ type ConvConfig struct {
 	Padding [2][2]int
 	// ReLU applies a ReLU after the bias.
 	ReLU bool
-	// MaxPool2 follows the convolution (and its ReLU) by PyTorch's max_pool2d(2, 2), floor mode,
-	// as VGG does. The Winograd path pools its 2×2 output tiles directly, before the bias and
-	// the ReLU (max commutes with both, exactly: rounding is monotonic).
-	MaxPool2 bool
+	// MaxPool, when set, follows the convolution (and its ReLU) by PyTorch's max_pool2d
+	// (floor mode, no padding): VGG's 2×2/2, AlexNet's 3×3/2. The pool is computed before the
+	// bias and the ReLU, on the raw sums, which are more but cheaper there: max commutes with
+	// both exactly (rounding is monotonic). The Winograd path pools a 2×2/2 straight from its
+	// output tiles.
+	MaxPool Pool
 	// Native forces GoMLX's convolution op; otherwise [Conv2D] uses Winograd or patches+MatMul
 	// on the pure-Go backend and the native op elsewhere.
 	Native bool
@@ -70,6 +72,20 @@ type ConvConfig struct {
 	// [PrepareConv], which sees no activation, choose the unrolled form (unrolled.go) for inputs
 	// smaller than half the kernel.
 	InputSize [2]int
+}
+
+// Pool is a max pool's window size and stride (both axes); the zero value is no pool.
+type Pool struct{ Size, Stride int }
+
+// MaxPool2 is max_pool2d(2, 2).
+var MaxPool2 = Pool{Size: 2, Stride: 2}
+
+// Apply pools an NHWC y, when p is set.
+func (p Pool) Apply(y *Node) *Node {
+	if p.Size == 0 {
+		return y
+	}
+	return MaxPool2D(y, p.Size, p.Stride, 0)
 }
 
 // Padding returns PyTorch's symmetric padding=(ph, pw) as a ConvConfig.Padding value.
@@ -87,8 +103,8 @@ func (c ConvConfig) strides() [2]int {
 
 // Conv2D is PyTorch's nn.Conv2d (groups=1, dilation=1) on an NHWC activation x with a PyTorch
 // (O, I, kh, kw) weight and an optional (O) bias (nil for none), followed by a ReLU when
-// cfg.ReLU and a 2×2 max pool when cfg.MaxPool2. It returns (B, Ho, Wo, O) with
-// Ho = floor((H + top + bottom − kh) / stride) + 1 (halved, floor, after the pool).
+// cfg.ReLU and a max pool when cfg.MaxPool is set. It returns (B, Ho, Wo, O) with
+// Ho = floor((H + top + bottom − kh) / stride) + 1 (before the pool).
 //
 // On the pure-Go backend, 3×3 and 5×5 stride-1 convolutions run as Winograd F(4×4, 3×3) and
 // F(2×2, 5×5) (winograd.go) and the others as patches and one MatMul (see [Conv2DPatches]) with the bias added in place
@@ -196,15 +212,14 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 		x, matrix, kh, kw, stride = spaceToDepth(PadSpatial(x, cfg.Padding, 0), matrix, kh, kw, stride[0])
 		cfg.Padding = [2][2]int{}
 	}
-	if cfg.MaxPool2 && stride == [2]int{1, 1} {
+	if cfg.MaxPool == MaxPool2 && stride == [2]int{1, 1} {
 		return pooledConvMatrix(x, matrix, bias, kh, kw, cfg)
 	}
 	patches, ho, wo := patchesFor(x, kh, kw, stride, cfg.Padding)
-	y := Reshape(dense(patches, matrix, bias, cfg.ReLU), b, ho, wo, o)
-	if cfg.MaxPool2 {
-		y = MaxPool2D(y, 2, 2, 0)
+	if cfg.MaxPool.Size == 0 {
+		return Reshape(dense(patches, matrix, bias, cfg.ReLU), b, ho, wo, o)
 	}
-	return y
+	return finishConv(Reshape(dense(patches, matrix, nil, false), b, ho, wo, o), bias, cfg)
 }
 
 // pooledConvMatrix is a stride-1 patches convolution followed by the 2×2 max pool (floor mode):
@@ -241,13 +256,10 @@ func pooledConvMatrix(x, matrix, bias *Node, kh, kw int, cfg ConvConfig) *Node {
 	return y
 }
 
-// finishConv adds the bias, then applies the ReLU and the max pool that cfg asks for.
+// finishConv applies to the raw convolution sums y the max pool, bias and ReLU that cfg asks
+// for, the pool first (see ConvConfig.MaxPool).
 func finishConv(y, bias *Node, cfg ConvConfig) *Node {
-	y = biasReLU(y, bias, cfg.ReLU)
-	if cfg.MaxPool2 {
-		y = MaxPool2D(y, 2, 2, 0)
-	}
-	return y
+	return biasReLU(cfg.MaxPool.Apply(y), bias, cfg.ReLU)
 }
 
 // biasReLU adds the per-channel (last axis) bias, if any, then applies the ReLU when relu.

@@ -318,30 +318,40 @@ func TestFoldBatchNorm(t *testing.T) {
 	}
 }
 
-// TestConvMaxPool2 checks that a convolution with MaxPool2 (pooled from the Winograd tiles
-// before the bias and ReLU) equals, bit for bit, the same convolution followed by MaxPool2D,
-// for even and odd sizes, on the Winograd and the patches paths.
-func TestConvMaxPool2(t *testing.T) {
+// TestConvMaxPool checks that a convolution with ConvConfig.MaxPool (computed before the bias
+// and the ReLU; 2×2 pools straight from the Winograd tiles or phase-ordered patches) equals, bit
+// for bit, the same convolution followed by MaxPool2D, for even and odd sizes, 2×2/2 and 3×3/2
+// pools, on the Winograd, patches and space-to-depth paths.
+func TestConvMaxPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, tc := range []struct{ b, h, w, c, o, k int }{
-		{2, 8, 8, 8, 5, 3}, {1, 7, 9, 16, 4, 3}, {2, 2, 2, 8, 3, 3}, {1, 9, 8, 4, 3, 3}, {2, 8, 8, 8, 4, 5},
+	for _, tc := range []struct {
+		b, h, w, c, o, k, stride int
+		pool                     Pool
+	}{
+		{2, 8, 8, 8, 5, 3, 1, MaxPool2}, {1, 7, 9, 16, 4, 3, 1, MaxPool2}, {2, 2, 2, 8, 3, 3, 1, MaxPool2},
+		{1, 9, 8, 4, 3, 3, 1, MaxPool2}, {2, 8, 8, 8, 4, 5, 1, MaxPool2},
+		{2, 13, 13, 8, 4, 3, 1, Pool{3, 2}}, {1, 11, 12, 8, 3, 5, 1, Pool{3, 2}}, {2, 9, 9, 3, 4, 3, 1, Pool{3, 2}},
+		{1, 35, 35, 1, 4, 11, 4, Pool{3, 2}},
 	} {
-		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_o%d", tc.b, tc.h, tc.w, tc.c, tc.k, tc.o), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_s%d_o%d_pool%v", tc.b, tc.h, tc.w, tc.c, tc.k, tc.stride, tc.o, tc.pool), func(t *testing.T) {
 			_, x := randTensor(r, tc.b, tc.h, tc.w, tc.c)
 			_, w := randTensor(r, tc.o, tc.c, tc.k, tc.k)
 			_, bias := randTensor(r, tc.o)
 			p := tc.k / 2
+			if tc.stride > 1 {
+				p = 0
+			}
 			outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
-				cfg := ConvConfig{Padding: Padding(p, p), ReLU: true}
+				cfg := ConvConfig{Stride: [2]int{tc.stride, tc.stride}, Padding: Padding(p, p), ReLU: true}
 				pooled := cfg
-				pooled.MaxPool2 = true
+				pooled.MaxPool = tc.pool
 				return []*Node{
 					Conv2D(in[0], in[1], in[2], pooled),
-					MaxPool2D(Conv2D(in[0], in[1], in[2], cfg), 2, 2, 0),
+					MaxPool2D(Conv2D(in[0], in[1], in[2], cfg), tc.pool.Size, tc.pool.Stride, 0),
 				}
 			}, x, w, bias)
-			if len(outs[0]) != tc.b*(tc.h/2)*(tc.w/2)*tc.o {
-				t.Fatalf("pooled output has %d elements, want %d", len(outs[0]), tc.b*(tc.h/2)*(tc.w/2)*tc.o)
+			if len(outs[0]) != len(outs[1]) {
+				t.Fatalf("pooled output has %d elements, want %d", len(outs[0]), len(outs[1]))
 			}
 			if !slices.Equal(outs[0], outs[1]) {
 				t.Errorf("fused pool differs from conv + MaxPool2D: max rel diff %g", maxRelDiff(outs[0], outs[1]))
@@ -400,21 +410,21 @@ func TestUnrolledConv(t *testing.T) {
 		b, h, w, c, o, k int
 		stride           int
 		pad              [2][2]int
-		pool             bool
+		pool             Pool
 	}{
-		{2, 2, 2, 16, 5, 3, 1, Padding(1, 1), false},
-		{2, 2, 2, 8, 4, 3, 1, Padding(1, 1), true},
-		{1, 1, 1, 4, 3, 3, 1, Padding(1, 1), false},
-		{2, 2, 1, 3, 4, 3, 1, Padding(1, 1), false},
-		{1, 2, 2, 4, 3, 3, 1, [2][2]int{{1, 0}, {0, 1}}, false},
-		{1, 3, 3, 4, 3, 5, 2, Padding(2, 2), false},
-		{2, 3, 4, 2, 3, 5, 1, Padding(2, 2), true},
+		{2, 2, 2, 16, 5, 3, 1, Padding(1, 1), Pool{}},
+		{2, 2, 2, 8, 4, 3, 1, Padding(1, 1), MaxPool2},
+		{1, 1, 1, 4, 3, 3, 1, Padding(1, 1), Pool{}},
+		{2, 2, 1, 3, 4, 3, 1, Padding(1, 1), Pool{}},
+		{1, 2, 2, 4, 3, 3, 1, [2][2]int{{1, 0}, {0, 1}}, Pool{}},
+		{1, 3, 3, 4, 3, 5, 2, Padding(2, 2), Pool{}},
+		{2, 3, 4, 2, 3, 5, 1, Padding(2, 2), MaxPool2},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_s%d_p%v_pool%v", tc.b, tc.h, tc.w, tc.c, tc.k, tc.stride, tc.pad, tc.pool), func(t *testing.T) {
 			xd, x := randTensor(r, tc.b, tc.h, tc.w, tc.c)
 			wd, w := randTensor(r, tc.o, tc.c, tc.k, tc.k)
 			bd, bias := randTensor(r, tc.o)
-			cfg := ConvConfig{Stride: [2]int{tc.stride, tc.stride}, Padding: tc.pad, ReLU: true, MaxPool2: tc.pool,
+			cfg := ConvConfig{Stride: [2]int{tc.stride, tc.stride}, Padding: tc.pad, ReLU: true, MaxPool: tc.pool,
 				InputSize: [2]int{tc.h, tc.w}}
 			var shape []int
 			outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
@@ -433,7 +443,7 @@ func TestUnrolledConv(t *testing.T) {
 				conv[i] = max(conv[i]+bd[i%tc.o], 0)
 			}
 			want := conv
-			if tc.pool {
+			if tc.pool.Size > 0 {
 				want = naiveMaxPool2(conv, tc.b, ho, wo, tc.o)
 			}
 			if len(outs[0]) != len(want) {

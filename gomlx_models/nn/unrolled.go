@@ -80,8 +80,5 @@ func unrolledConv(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 	}
 	o := matrix.Shape().Dimensions[1] / (ho * wo)
 	y := Reshape(denseIO(Reshape(x, b, h*w*c), matrix, nil, false), b, ho, wo, o)
-	if cfg.MaxPool2 {
-		y = MaxPool2D(y, 2, 2, 0)
-	}
-	return biasReLU(y, bias, cfg.ReLU)
+	return finishConv(y, bias, cfg)
 }

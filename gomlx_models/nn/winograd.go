@@ -137,7 +137,7 @@ func combine(coef []float32, xs []*Node) *Node {
 }
 
 // winogradConv is the stride-1 r×r convolution of the NHWC x by the transformed kernel u
-// (n², C, O) with padding, then bias, ReLU and max pool as cfg says.
+// (n², C, O) with padding, then the max pool, bias and ReLU that cfg asks for.
 func winogradConv(x, u, bias *Node, cfg ConvConfig, f winogradAlgo) *Node {
 	g := x.Graph()
 	x = PadSpatial(x, cfg.Padding, 0)
@@ -165,7 +165,7 @@ func winogradConv(x, u, bias *Node, cfg ConvConfig, f winogradAlgo) *Node {
 	prod := DotGeneral(Reshape(v, tileSize, n, c), []int{2}, []int{0}, u, []int{1}, []int{0}) // (n², tiles, O)
 	aa := Reshape(Const(g, kron(f.at)), m*m, tileSize)
 	y := DotGeneral(aa, []int{1}, nil, Reshape(prod, tileSize, n*o), []int{0}, nil) // (m², tiles·O): output (p, q) of every tile.
-	if cfg.MaxPool2 {
+	if cfg.MaxPool == MaxPool2 {
 		// A 2×2 stride-2 max pool of an m×m tile takes, for each of its (m/2)² pooled outputs
 		// (a, b), the maximum over the four (2a+i, 2b+j): slices of y viewed as
 		// (a, i, b, j, …). The bias and the ReLU follow, on a quarter of the elements.
@@ -174,8 +174,7 @@ func winogradConv(x, u, bias *Node, cfg ConvConfig, f winogradAlgo) *Node {
 		y = biasReLU(y, bias, cfg.ReLU)
 		return untile(y, b, th, tw, o, half, ho/2, wo/2) // Floor mode drops an odd last row/column.
 	}
-	y = biasReLU(Reshape(y, m, m, b, th, tw, o), bias, cfg.ReLU)
-	return untile(y, b, th, tw, o, m, ho, wo)
+	return finishConv(untile(Reshape(y, m, m, b, th, tw, o), b, th, tw, o, m, ho, wo), bias, cfg)
 }
 
 // maxOfPhases returns the 2×2 max pool of outputs grouped by position: y holds, for each
