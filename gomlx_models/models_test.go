@@ -388,11 +388,11 @@ func TestPreparedMatchesForward(t *testing.T) {
 					// kernel, or (inputs smaller than half the kernel) an unrolled matrix.
 					o, i, kh, kw := s.Shape[0], s.Shape[1], s.Shape[2], s.Shape[3]
 					got := shapeOf[s.Name]
-					// F(4×4, 3×3) and F(2×2, 5×5) both work on 6×6 tiles: 36 transformed taps.
-					wino := (kh == 3 || kh == 5) && kh == kw && slices.Equal(got, []int{36, i, o})
+					// F(4×4, 3×3) works on 6×6 tiles (36 transformed taps), F(3×3, 5×5) on 7×7.
+					wino := kh == kw && (kh == 3 && slices.Equal(got, []int{36, i, o}) || kh == 5 && slices.Equal(got, []int{49, i, o}))
 					unrolled := len(got) == 2 && got[0]%i == 0 && got[1]%o == 0 && 2*got[0]/i <= kh*kw
 					if !slices.Equal(got, []int{o, kh * kw * i}) && !wino && !unrolled {
-						t.Errorf("prepared %s: shape %v, want (%d, %d), (36, %d, %d) or unrolled", s.Name, got, o, kh*kw*i, i, o)
+						t.Errorf("prepared %s: shape %v, want (%d, %d), (n², %d, %d) or unrolled", s.Name, got, o, kh*kw*i, i, o)
 					}
 					// VGG-11's last two convolutions see 2×2 images: unrolled, (2·2·512, 2·2·512).
 					if name == "vgg11" && (s.Name == "features.22.weight" || s.Name == "features.25.weight") &&

@@ -60,7 +60,7 @@ func BenchmarkConv(b *testing.B) {
 }
 
 // BenchmarkWinograd compares patches+MatMul with Winograd F(4×4, 3×3) on the 3×3 layers of
-// VGG-11 (batch 100) and AlexNet (batch 20), and with F(2×2, 5×5) on AlexNet's 5×5 layer;
+// VGG-11 (batch 100) and AlexNet (batch 20), and with F(3×3, 5×5) on AlexNet's 5×5 layer;
 // weights prepared, bias and ReLU included.
 func BenchmarkWinograd(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -83,7 +83,7 @@ func BenchmarkWinograd(b *testing.B) {
 		b.Run(name+"/winograd", func(b *testing.B) {
 			benchGraph(b, func(g *Graph, in []*Node) []*Node {
 				return []*Node{Conv2DPrepared(in[0], in[1], in[2], kernel, cfg)}
-			}, x, tensors.FromFlatDataAndDimensions(wino, 36, tc.c, tc.o), bias)
+			}, x, tensors.FromFlatDataAndDimensions(wino, len(wino)/(tc.c*tc.o), tc.c, tc.o), bias)
 		})
 	}
 }

@@ -107,7 +107,7 @@ func (c ConvConfig) strides() [2]int {
 // Ho = floor((H + top + bottom − kh) / stride) + 1 (before the pool).
 //
 // On the pure-Go backend, 3×3 and 5×5 stride-1 convolutions run as Winograd F(4×4, 3×3) and
-// F(2×2, 5×5) (winograd.go) and the others as patches and one MatMul (see [Conv2DPatches]) with the bias added in place
+// F(3×3, 5×5) (winograd.go) and the others as patches and one MatMul (see [Conv2DPatches]) with the bias added in place
 // to the MatMul's output (GoMLX's fused Dense): both much faster there than the backend's
 // generic ConvGeneral. Elsewhere (XLA), or with cfg.Native, it uses the native convolution
 // ([Conv2DNative]).
@@ -123,8 +123,8 @@ func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
 // PrepareConv returns a PyTorch (O, I, kh, kw) convolution weight in the form [Conv2DPrepared]
 // reads on the weight's backend: on the pure-Go backend, the unrolled matrix
 // (H·W·I, Ho·Wo·O) for inputs of a known size smaller than half the kernel (unrolled.go), the
-// Winograd-transformed kernel (36, I, O) for the other 3×3 and 5×5 stride-1 convolutions, run
-// as Winograd F(4×4, 3×3) and F(2×2, 5×5) (winograd.go), and the [ConvMatrix] (O, kh·kw·I)
+// Winograd-transformed kernel (n², I, O) for the other 3×3 and 5×5 stride-1 convolutions, run
+// as Winograd F(4×4, 3×3) (n = 6) and F(3×3, 5×5) (n = 7) (winograd.go), and the [ConvMatrix] (O, kh·kw·I)
 // otherwise. It is weight-only
 // work: computing it once per set of weights, rather than in every batch's graph, is what it is
 // for.

@@ -124,7 +124,7 @@ func TestConvPatchesVsNative(t *testing.T) {
 		{1, 2, 2, 16, 3, 3, 3, [2]int{1, 1}, Padding(1, 1)},
 		{1, 7, 6, 8, 4, 3, 3, [2]int{1, 1}, Padding(0, 0)},
 		{2, 5, 9, 12, 7, 3, 3, [2]int{1, 1}, [2][2]int{{2, 0}, {0, 1}}},
-		// Winograd F(2×2, 5×5) cases.
+		// Winograd F(3×3, 5×5) cases.
 		{2, 9, 9, 8, 5, 5, 5, [2]int{1, 1}, Padding(2, 2)},
 		{1, 8, 11, 12, 4, 5, 5, [2]int{1, 1}, Padding(0, 0)},
 		{1, 3, 3, 16, 3, 5, 5, [2]int{1, 1}, Padding(2, 2)},
@@ -364,7 +364,7 @@ func TestConvMaxPool(t *testing.T) {
 // Aᵀ[(G g) ⊙ (Bᵀ d)] equals the correlation y_i = Σ_k d[i+k]·g[k] on random inputs.
 func TestWinogradMatrices(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, f := range []winogradAlgo{winograd43, winograd25} {
+	for _, f := range []winogradAlgo{winograd43, winograd35} {
 		for range 20 {
 			d := make([]float64, f.n)
 			g := make([]float64, f.r)

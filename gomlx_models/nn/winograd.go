@@ -24,27 +24,30 @@ type winogradAlgo struct {
 	bt, g, at [][]float32 // Bᵀ (n×n), G (n×r), Aᵀ (m×n).
 }
 
-// The algorithms, from the Toom-Cook construction on the points 0, 1, −1, 2, −2, ∞: Aᵀ holds
-// the powers of the points, G the Lagrange weights, Bᵀ the coefficients of the point
-// polynomials (the same matrices as Lavin and Gray's; each checked in TestWinogradMatrices).
-// F(4×4, 3×3) needs 36/16 = 2.25 multiplications per output and channel pair instead of 9 and
-// copies 2.25× the input as tiles; F(2×2, 5×5) needs 9 instead of 25 and copies 9× the input
-// instead of 25×.
+// The algorithms, from the Toom-Cook construction: Aᵀ holds the powers of the points, G the
+// Lagrange weights, Bᵀ the coefficients of the point polynomials (each checked in
+// TestWinogradMatrices). F(4×4, 3×3) on the points 0, 1, −1, 2, −2, ∞ (Lavin and Gray's
+// matrices) needs 36/16 = 2.25 multiplications per output and channel pair instead of 9 and
+// copies 2.25× the input as tiles. F(3×3, 5×5) adds the point ½: 49/9 = 5.4 instead of 25, and
+// 5.4× copies (F(2×2, 5×5) would need 9 and 9×); its float32 error stays near 1e-6 relative,
+// as F(4×4, 3×3)'s does (tested against a float64 loop and PyTorch).
 var (
-	// bt6 is Bᵀ of the six points, shared by both algorithms (n = 6).
-	bt6 = [][]float32{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-		{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}}
-
-	winograd43 = winogradAlgo{m: 4, r: 3, n: 6, bt: bt6,
+	winograd43 = winogradAlgo{m: 4, r: 3, n: 6,
+		bt: [][]float32{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+			{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
 		g: [][]float32{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
 			{1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}},
 		at: [][]float32{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
 	}
-	winograd25 = winogradAlgo{m: 2, r: 5, n: 6, bt: bt6,
-		g: [][]float32{{1. / 4, 0, 0, 0, 0}, {-1. / 6, -1. / 6, -1. / 6, -1. / 6, -1. / 6},
-			{-1. / 6, 1. / 6, -1. / 6, 1. / 6, -1. / 6}, {1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3},
-			{1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3}, {0, 0, 0, 0, 1}},
-		at: [][]float32{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}},
+	winograd35 = winogradAlgo{m: 3, r: 5, n: 7,
+		bt: [][]float32{{-2, 4, 5. / 2, -5, -1. / 2, 1, 0}, {0, 2, -2, -9. / 2, 1. / 2, 1, 0},
+			{0, -2, 6, -7. / 2, -3. / 2, 1, 0}, {0, 1, -3. / 2, -2, 3. / 2, 1, 0},
+			{0, -1, 5. / 2, 0, -5. / 2, 1, 0}, {0, 4, 0, -5, 0, 1, 0}, {0, -2, 4, 5. / 2, -5, -1. / 2, 1}},
+		g: [][]float32{{-1. / 2, 0, 0, 0, 0}, {-1. / 3, -1. / 3, -1. / 3, -1. / 3, -1. / 3},
+			{1. / 9, -1. / 9, 1. / 9, -1. / 9, 1. / 9}, {1. / 36, 1. / 18, 1. / 9, 2. / 9, 4. / 9},
+			{-1. / 60, 1. / 30, -1. / 15, 2. / 15, -4. / 15}, {32. / 45, 16. / 45, 8. / 45, 4. / 45, 2. / 45},
+			{0, 0, 0, 0, 1}},
+		at: [][]float32{{1, 1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1. / 2, 0}, {0, 1, 1, 4, 4, 1. / 4, 1}},
 	}
 )
 
@@ -54,7 +57,7 @@ func winogradFor(k int) (winogradAlgo, bool) {
 	case 3:
 		return winograd43, true
 	case 5:
-		return winograd25, true
+		return winograd35, true
 	}
 	return winogradAlgo{}, false
 }
@@ -165,7 +168,7 @@ func winogradConv(x, u, bias *Node, cfg ConvConfig, f winogradAlgo) *Node {
 	prod := DotGeneral(Reshape(v, tileSize, n, c), []int{2}, []int{0}, u, []int{1}, []int{0}) // (n², tiles, O)
 	aa := Reshape(Const(g, kron(f.at)), m*m, tileSize)
 	y := DotGeneral(aa, []int{1}, nil, Reshape(prod, tileSize, n*o), []int{0}, nil) // (m², tiles·O): output (p, q) of every tile.
-	if cfg.MaxPool == MaxPool2 {
+	if cfg.MaxPool == MaxPool2 && m%2 == 0 {
 		// A 2×2 stride-2 max pool of an m×m tile takes, for each of its (m/2)² pooled outputs
 		// (a, b), the maximum over the four (2a+i, 2b+j): slices of y viewed as
 		// (a, i, b, j, …). The bias and the ReLU follow, on a quarter of the elements.
