@@ -34,11 +34,21 @@ func IsGoBackend(g *Graph) bool {
 	return b.String() == GoBackendName || b.Name() == GoBackendName || b.Name() == "Go Backend"
 }
 
-// ToNHWC transposes a (B, C, H, W) batch to (B, H, W, C).
-func ToNHWC(x *Node) *Node { return TransposeAllAxes(x, 0, 2, 3, 1) }
+// ToNHWC transposes a (B, C, H, W) batch to (B, H, W, C); one channel only needs a reshape.
+func ToNHWC(x *Node) *Node {
+	if d := x.Shape().Dimensions; len(d) == 4 && d[1] == 1 {
+		return Reshape(x, d[0], d[2], d[3], 1)
+	}
+	return TransposeAllAxes(x, 0, 2, 3, 1)
+}
 
-// ToNCHW transposes a (B, H, W, C) batch to (B, C, H, W).
-func ToNCHW(x *Node) *Node { return TransposeAllAxes(x, 0, 3, 1, 2) }
+// ToNCHW transposes a (B, H, W, C) batch to (B, C, H, W); one channel only needs a reshape.
+func ToNCHW(x *Node) *Node {
+	if d := x.Shape().Dimensions; len(d) == 4 && d[3] == 1 {
+		return Reshape(x, d[0], 1, d[1], d[2])
+	}
+	return TransposeAllAxes(x, 0, 3, 1, 2)
+}
 
 // FlattenNCHW flattens an NHWC activation to (B, C·H·W) in PyTorch's order (channel-major), as
 // x.view(x.size(0), -1) does on the NCHW tensor.

@@ -238,6 +238,43 @@ func TestLinearAndFlatten(t *testing.T) {
 	if fmt.Sprint(outs[0]) != "[1 2 3 4]" || fmt.Sprint(outs[1]) != "[1.5 431.5]" {
 		t.Fatalf("flatten %v, linear %v", outs[0], outs[1])
 	}
+	// The prepared (I, O) weight gives the same result, bit for bit.
+	prepared := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+		return []*Node{LinearPrepared(FlattenNCHW(ToNHWC(in[0])), PrepareLinear(in[1]), in[2], true)}
+	}, x, w, bias)
+	if fmt.Sprint(prepared[0]) != "[1.5 431.5]" {
+		t.Fatalf("prepared linear %v", prepared[0])
+	}
+}
+
+// TestLayouts checks ToNHWC and ToNCHW against index arithmetic, with one channel (a reshape)
+// and with three.
+func TestLayouts(t *testing.T) {
+	for _, c := range []int{1, 3} {
+		const b, h, w = 2, 3, 4
+		v := make([]float32, b*c*h*w)
+		for i := range v {
+			v[i] = float32(i)
+		}
+		outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+			nhwc := ToNHWC(in[0])
+			return []*Node{nhwc, ToNCHW(nhwc)}
+		}, tensors.FromFlatDataAndDimensions(v, b, c, h, w))
+		for n := range b {
+			for ch := range c {
+				for i := range h {
+					for j := range w {
+						if got, want := outs[0][((n*h+i)*w+j)*c+ch], v[((n*c+ch)*h+i)*w+j]; got != want {
+							t.Fatalf("C=%d: NHWC[%d,%d,%d,%d] = %g, want %g", c, n, i, j, ch, got, want)
+						}
+					}
+				}
+			}
+		}
+		if !slices.Equal(outs[1], v) {
+			t.Errorf("C=%d: ToNCHW(ToNHWC(x)) != x", c)
+		}
+	}
 }
 
 // TestDropout checks the keep rate and the 1/(1−p) scaling.
