@@ -235,7 +235,7 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 // pooledConvMatrix is a stride-1 patches convolution followed by the 2×2 max pool (floor mode):
 // the patches are built phase by phase (the outputs at even/odd rows and columns, as strided
 // slices), so that one MatMul computes the four phases one after another and the pool is the
-// maximum of four contiguous blocks; the ReLU follows, on the pooled quarter.
+// maximum of four contiguous blocks; the bias and the ReLU follow, on the pooled quarter.
 func pooledConvMatrix(x, matrix, bias *Node, kh, kw int, cfg ConvConfig) *Node {
 	x = PadSpatial(x, cfg.Padding, 0)
 	xd := x.Shape().Dimensions
@@ -245,25 +245,31 @@ func pooledConvMatrix(x, matrix, bias *Node, kh, kw int, cfg ConvConfig) *Node {
 	if hp <= 0 || wp <= 0 {
 		exceptions.Panicf("nn.Conv2D: empty pooled output for padded input %s and a %dx%d kernel", x.Shape(), kh, kw)
 	}
+	// Tap (i, j) of phase (p, q) reads the stride-2 grid at offset (p+i, q+j): (kh+1)·(kw+1)
+	// distinct slices serve the 4·kh·kw taps.
+	grids := map[[2]int]*Node{}
+	grid := func(a, b int) *Node {
+		if g, ok := grids[[2]int{a, b}]; ok {
+			return g
+		}
+		g := Slice(x, AxisRange(), AxisRange(a, a+2*(hp-1)+1).Stride(2), AxisRange(b, b+2*(wp-1)+1).Stride(2), AxisRange())
+		grids[[2]int{a, b}] = g
+		return g
+	}
 	phases := make([]*Node, 0, 4)
 	for p := range 2 {
 		for q := range 2 {
 			taps := make([]*Node, 0, kh*kw)
 			for i := range kh {
 				for j := range kw {
-					taps = append(taps, Slice(x, AxisRange(),
-						AxisRange(p+i, p+i+2*(hp-1)+1).Stride(2), AxisRange(q+j, q+j+2*(wp-1)+1).Stride(2), AxisRange()))
+					taps = append(taps, grid(p+i, q+j))
 				}
 			}
 			phases = append(phases, Reshape(Concatenate(taps, -1), b*hp*wp, kh*kw*c))
 		}
 	}
-	y := dense(Concatenate(phases, 0), matrix, bias, false) // (4·B·hp·wp, O), phase-major.
-	y = Reshape(maxOfPhases(y, 1, b*hp*wp*o), b, hp, wp, o)
-	if cfg.ReLU {
-		y = ReLU(y)
-	}
-	return y
+	y := dense(Concatenate(phases, 0), matrix, nil, false) // (4·B·hp·wp, O), phase-major.
+	return biasReLU(Reshape(maxOfPhases(y, 1, b*hp*wp*o), b, hp, wp, o), bias, cfg.ReLU)
 }
 
 // finishConv applies to the raw convolution sums y the max pool, bias and ReLU that cfg asks
