@@ -155,7 +155,8 @@ type Model interface {
 	// Forward takes with Mode.Prepared: every batch norm that follows a convolution folded into
 	// it, and every convolution kernel in the form its convolution reads on this backend
 	// (nn.PrepareConv: a MatMul matrix, a Winograd-transformed kernel or an unrolled matrix),
-	// keyed "<conv>.weight" and "<conv>.bias"; linear weights transposed to (I, O)
+	// keyed "<conv>.weight", with its bias folded in or (where nn.PrepareConv keeps it apart)
+	// as "<conv>.bias"; linear weights transposed to (I, O)
 	// (nn.PrepareLinear), biases passed through. Forward(Prepare(p), x, Mode{Prepared: true}) computes exactly what
 	// Forward(p, x, Mode{}) does — the same operations, split into two graphs — but a campaign
 	// runs Prepare once per set of weights instead of once per batch.

@@ -381,18 +381,42 @@ func TestPreparedMatchesForward(t *testing.T) {
 			for i, n := range names {
 				shapeOf[n] = weights[i].Shape().Dimensions
 			}
+			kindOf := map[string]ParamKind{}
+			for _, s := range specs {
+				kindOf[s.Name] = s.Kind
+			}
+			separateBias := map[string]bool{}
 			for _, s := range specs {
 				switch {
 				case s.Kind == ConvWeight:
-					// A MatMul matrix, or (3×3 and 5×5 kernels on the pure-Go backend) a Winograd
-					// kernel, or (inputs smaller than half the kernel) an unrolled matrix.
+					// Every convolution here has a bias or a batch norm folded into one. On the
+					// pure-Go backend the bias rides in the kernel (a MatMul matrix with one more
+					// column, a Winograd kernel — 3×3 and 5×5 — with one more input row) unless a
+					// max pool follows; inputs smaller than half the kernel give an unrolled
+					// matrix. Those two keep the bias apart.
 					o, i, kh, kw := s.Shape[0], s.Shape[1], s.Shape[2], s.Shape[3]
 					got := shapeOf[s.Name]
 					// F(4×4, 3×3) works on 6×6 tiles (36 transformed taps), F(3×3, 5×5) on 7×7.
-					wino := kh == kw && (kh == 3 && slices.Equal(got, []int{36, i, o}) || kh == 5 && slices.Equal(got, []int{49, i, o}))
-					unrolled := len(got) == 2 && got[0]%i == 0 && got[1]%o == 0 && 2*got[0]/i <= kh*kw
-					if !slices.Equal(got, []int{o, kh * kw * i}) && !wino && !unrolled {
-						t.Errorf("prepared %s: shape %v, want (%d, %d), (n², %d, %d) or unrolled", s.Name, got, o, kh*kw*i, i, o)
+					n := map[int]int{3: 36, 5: 49}[kh]
+					var folded, separate bool
+					switch {
+					case slices.Equal(got, []int{o, kh*kw*i + 1}), kh == kw && slices.Equal(got, []int{n, i + 1, o}):
+						folded = true
+					case slices.Equal(got, []int{o, kh * kw * i}), kh == kw && slices.Equal(got, []int{n, i, o}):
+						separate = true // A max pool follows: the bias is added after it.
+					case len(got) == 2 && got[0]%i == 0 && got[1]%o == 0 && 2*got[0]/i <= kh*kw:
+						separate = true // Unrolled.
+					default:
+						t.Errorf("prepared %s: shape %v, want (%d, %d[+1]), (n², %d[+1], %d) or unrolled", s.Name, got, o, kh*kw*i, i, o)
+					}
+					conv := strings.TrimSuffix(s.Name, ".weight")
+					if separate {
+						separateBias[conv] = true
+						if got := shapeOf[conv+".bias"]; !slices.Equal(got, []int{o}) {
+							t.Errorf("prepared %s.bias: shape %v, want (%d)", conv, got, o)
+						}
+					} else if _, ok := shapeOf[conv+".bias"]; ok && folded {
+						t.Errorf("prepared weights keep %s.bias, which the kernel %v holds", conv, got)
 					}
 					// VGG-11's last two convolutions see 2×2 images: unrolled, (2·2·512, 2·2·512).
 					if name == "vgg11" && (s.Name == "features.22.weight" || s.Name == "features.25.weight") &&
@@ -404,6 +428,9 @@ func TestPreparedMatchesForward(t *testing.T) {
 						t.Errorf("prepared %s: shape %v, want %v", s.Name, got, want)
 					}
 				case s.Kind == Bias:
+					if kindOf[strings.TrimSuffix(s.Name, ".bias")+".weight"] == ConvWeight {
+						continue // Checked with its convolution.
+					}
 					if got := shapeOf[s.Name]; !slices.Equal(got, s.Shape) {
 						t.Errorf("prepared %s: shape %v, want %v", s.Name, got, s.Shape)
 					}
@@ -411,6 +438,11 @@ func TestPreparedMatchesForward(t *testing.T) {
 					if _, ok := shapeOf[s.Name]; ok {
 						t.Errorf("prepared weights keep batch-norm entry %s", s.Name)
 					}
+				}
+			}
+			for _, n := range names { // Nothing else: no batch-norm entries, no stray biases.
+				if _, ok := kindOf[n]; !ok && !separateBias[strings.TrimSuffix(n, ".bias")] {
+					t.Errorf("unexpected prepared entry %s", n)
 				}
 			}
 			infer := preparedForwardExec(t, backend, m, &names)

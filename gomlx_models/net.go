@@ -141,17 +141,20 @@ func (m *net) convConfig(c convSpec, relu bool) nn.ConvConfig {
 }
 
 // preparedConv is a convolution on its inference-ready weights (Mode.Prepared): its
-// nn.PrepareConv kernel and its bias (absent when it has none and no batch norm was folded into
-// it), followed by a ReLU when relu.
+// nn.PrepareConv kernel, with the bias folded in or, where PrepareConv keeps it separate, its
+// bias (when it has one or a batch norm was folded into it), followed by a ReLU when relu.
 func (m *net) preparedConv(x *Node, name string, c convSpec, folded, relu bool) *Node {
+	cfg := m.convConfig(c, relu)
+	hasBias := c.bias || folded
 	kernel := m.preparedParam(name+".weight", func(g *Graph) []int {
-		return nn.PreparedConvShape(g, c.out, c.in, c.kh, c.kw, m.convConfig(c, false))
+		shape, _ := nn.PreparedConvShape(g, c.out, c.in, c.kh, c.kw, cfg, hasBias)
+		return shape
 	})
 	var bias *Node
-	if c.bias || folded {
+	if _, separate := nn.PreparedConvShape(kernel.Graph(), c.out, c.in, c.kh, c.kw, cfg, hasBias); separate {
 		bias = m.preparedParam(name+".bias", func(*Graph) []int { return []int{c.out} })
 	}
-	return nn.Conv2DPrepared(x, kernel, bias, [2]int{c.kh, c.kw}, m.convConfig(c, relu))
+	return nn.Conv2DPrepared(x, kernel, bias, [2]int{c.kh, c.kw}, cfg)
 }
 
 // preparedParam fetches one inference-ready weight and checks its shape (which may depend on
@@ -167,11 +170,13 @@ func (m *net) preparedParam(name string, shape func(*Graph) []int) *Node {
 	return p
 }
 
-// setPrepared records a convolution's inference-ready weights in a Prepare walk.
+// setPrepared records a convolution's inference-ready weights in a Prepare walk: the kernel and,
+// unless nn.PrepareConv folded it into the kernel, the bias.
 func (m *net) setPrepared(name string, c convSpec, w, b *Node) {
-	m.prepared[name+".weight"] = nn.PrepareConv(w, m.convConfig(c, false))
-	if b != nil {
-		m.prepared[name+".bias"] = b
+	kernel, bias := nn.PrepareConv(w, b, m.convConfig(c, false))
+	m.prepared[name+".weight"] = kernel
+	if bias != nil {
+		m.prepared[name+".bias"] = bias
 	}
 }
 

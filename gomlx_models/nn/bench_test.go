@@ -72,7 +72,10 @@ func BenchmarkWinograd(b *testing.B) {
 		_, bias := randTensor(r, tc.o)
 		cfg := ConvConfig{Padding: Padding(tc.k/2, tc.k/2), ReLU: true}
 		matrix := run(b, goBackend(), func(g *Graph, in []*Node) []*Node { return []*Node{ConvMatrix(in[0])} }, w)[0]
-		wino := run(b, goBackend(), func(g *Graph, in []*Node) []*Node { return []*Node{PrepareConv(in[0], cfg)} }, w)[0]
+		wino := run(b, goBackend(), func(g *Graph, in []*Node) []*Node { // Bias folded in.
+			kernel, _ := PrepareConv(in[0], in[1], cfg)
+			return []*Node{kernel}
+		}, w, bias)[0]
 		name := fmt.Sprintf("k%d_b%d_%dx%d_%d-%d", tc.k, tc.b, tc.hw, tc.hw, tc.c, tc.o)
 		kernel := [2]int{tc.k, tc.k}
 		b.Run(name+"/patches", func(b *testing.B) {
@@ -82,8 +85,8 @@ func BenchmarkWinograd(b *testing.B) {
 		})
 		b.Run(name+"/winograd", func(b *testing.B) {
 			benchGraph(b, func(g *Graph, in []*Node) []*Node {
-				return []*Node{Conv2DPrepared(in[0], in[1], in[2], kernel, cfg)}
-			}, x, tensors.FromFlatDataAndDimensions(wino, len(wino)/(tc.c*tc.o), tc.c, tc.o), bias)
+				return []*Node{Conv2DPrepared(in[0], in[1], nil, kernel, cfg)}
+			}, x, tensors.FromFlatDataAndDimensions(wino, len(wino)/((tc.c+1)*tc.o), tc.c+1, tc.o))
 		})
 	}
 }

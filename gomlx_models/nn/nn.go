@@ -117,59 +117,90 @@ func (c ConvConfig) strides() [2]int {
 // Ho = floor((H + top + bottom − kh) / stride) + 1 (before the pool).
 //
 // On the pure-Go backend, 3×3 and 5×5 stride-1 convolutions run as Winograd F(4×4, 3×3) and
-// F(3×3, 5×5) (winograd.go) and the others as patches and one MatMul (see [Conv2DPatches]) with the bias added in place
-// to the MatMul's output (GoMLX's fused Dense): both much faster there than the backend's
-// generic ConvGeneral. Elsewhere (XLA), or with cfg.Native, it uses the native convolution
-// ([Conv2DNative]).
+// F(3×3, 5×5) (winograd.go), those on inputs smaller than half the kernel unrolled
+// (unrolled.go), and the others as patches and one MatMul (see [Conv2DPatches]): all much
+// faster there than the backend's generic ConvGeneral. Elsewhere (XLA), or with cfg.Native, it
+// uses the native convolution ([Conv2DNative]).
 func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
 	if cfg.Native || !IsGoBackend(x.Graph()) {
 		return finishConv(Conv2DNative(x, weight, cfg.strides(), cfg.Padding), bias, cfg)
 	}
 	checkConvShapes(x, weight)
 	d := weight.Shape().Dimensions
-	return Conv2DPrepared(x, PrepareConv(weight, cfg), bias, [2]int{d[2], d[3]}, cfg)
+	kernel, bias := PrepareConv(weight, bias, cfg)
+	return Conv2DPrepared(x, kernel, bias, [2]int{d[2], d[3]}, cfg)
 }
 
-// PrepareConv returns a PyTorch (O, I, kh, kw) convolution weight in the form [Conv2DPrepared]
-// reads on the weight's backend: on the pure-Go backend, the unrolled matrix
-// (H·W·I, Ho·Wo·O) for inputs of a known size smaller than half the kernel (unrolled.go), the
-// Winograd-transformed kernel (n², I, O) for the other 3×3 and 5×5 stride-1 convolutions, run
-// as Winograd F(4×4, 3×3) (n = 6) and F(3×3, 5×5) (n = 7) (winograd.go), and the [ConvMatrix] (O, kh·kw·I)
-// otherwise. It is weight-only
-// work: computing it once per set of weights, rather than in every batch's graph, is what it is
-// for.
-func PrepareConv(weight *Node, cfg ConvConfig) *Node {
+// PrepareConv returns a PyTorch (O, I, kh, kw) convolution weight and its (O) bias (or nil) in
+// the form [Conv2DPrepared] reads on the weight's backend. On the pure-Go backend: the unrolled
+// matrix (H·W·I, Ho·Wo·O) for inputs of a known size smaller than half the kernel
+// (unrolled.go); the Winograd-transformed kernel (n², I, O) for the other 3×3 and 5×5 stride-1
+// convolutions, run as Winograd F(4×4, 3×3) (n = 6) and F(3×3, 5×5) (n = 7) (winograd.go); the
+// [ConvMatrix] (O, kh·kw·I) otherwise. Unless a max pool follows (then the bias is added after
+// it, to a quarter of the elements), the Winograd kernel and the matrix carry the bias as one
+// more input row (n², I+1, O) or column (O, kh·kw·I+1), which the convolution meets with a
+// column of ones: one more multiply-add per output instead of an elementwise pass over the
+// output, as slow on this backend as a copy (ResNet-18 10–14% faster). remainingBias is the
+// bias Conv2DPrepared must still add: nil when folded in (or absent), the bias itself
+// otherwise.
+//
+// It is weight-only work: computing it once per set of weights, rather than in every batch's
+// graph, is what it is for.
+func PrepareConv(weight, bias *Node, cfg ConvConfig) (kernel, remainingBias *Node) {
 	if weight.Rank() != 4 {
 		exceptions.Panicf("nn.PrepareConv: want an (O, I, kh, kw) weight, got %s", weight.Shape())
 	}
 	d := weight.Shape().Dimensions
+	o := d[0]
+	if bias != nil && (bias.Rank() != 1 || bias.Shape().Dimensions[0] != o) {
+		exceptions.Panicf("nn.PrepareConv: want an (%d) bias for weight %s, got %s", o, weight.Shape(), bias.Shape())
+	}
+	fold := bias != nil && foldsBias(weight.Graph(), cfg)
 	switch kernel := [2]int{d[2], d[3]}; {
 	case useUnrolled(weight.Graph(), kernel, cfg):
-		return unrolledKernel(weight, cfg)
+		return unrolledKernel(weight, cfg), bias
 	case useWinograd(weight.Graph(), d[1], kernel, cfg):
 		f, _ := winogradFor(d[2])
-		return winogradKernel(weight, f)
+		u := winogradKernel(weight, f)
+		if fold {
+			return Concatenate([]*Node{u, winogradBiasRow(bias, f)}, 1), nil
+		}
+		return u, bias
 	}
-	return ConvMatrix(weight)
+	m := ConvMatrix(weight)
+	if fold {
+		return Concatenate([]*Node{m, Reshape(bias, o, 1)}, 1), nil
+	}
+	return m, bias
 }
 
-// PreparedConvShape is the shape of [PrepareConv]'s result, on g's backend, for an (o, i, kh, kw)
-// weight.
-func PreparedConvShape(g *Graph, o, i, kh, kw int, cfg ConvConfig) []int {
+// foldsBias reports whether PrepareConv folds a bias into a Winograd kernel or a MatMul matrix:
+// on the pure-Go backend, when no max pool follows.
+func foldsBias(g *Graph, cfg ConvConfig) bool {
+	return IsGoBackend(g) && !cfg.Native && cfg.MaxPool.Size == 0
+}
+
+// PreparedConvShape is the shape of [PrepareConv]'s kernel, on g's backend, for an
+// (o, i, kh, kw) weight with a bias or not, and whether the bias stays separate.
+func PreparedConvShape(g *Graph, o, i, kh, kw int, cfg ConvConfig, bias bool) (shape []int, separateBias bool) {
 	if useUnrolled(g, [2]int{kh, kw}, cfg) {
 		ho, wo := unrolledOutSize([2]int{kh, kw}, cfg)
-		return []int{cfg.InputSize[0] * cfg.InputSize[1] * i, ho * wo * o}
+		return []int{cfg.InputSize[0] * cfg.InputSize[1] * i, ho * wo * o}, bias
+	}
+	extra := 0
+	if bias && foldsBias(g, cfg) {
+		extra = 1
 	}
 	if useWinograd(g, i, [2]int{kh, kw}, cfg) {
 		f, _ := winogradFor(kh)
-		return []int{f.n * f.n, i, o}
+		return []int{f.n * f.n, i + extra, o}, bias && extra == 0
 	}
-	return []int{o, kh * kw * i}
+	return []int{o, kh*kw*i + extra}, bias && extra == 0
 }
 
 // Conv2DPrepared is [Conv2D] with the weight already in [PrepareConv] form, for a kernel of
-// kernel = (kh, kw): Winograd or patches + MatMul on the pure-Go backend, the native
-// convolution elsewhere.
+// kernel = (kh, kw), and bias the remaining bias PrepareConv returned: Winograd, unrolled or
+// patches + MatMul on the pure-Go backend, the native convolution elsewhere.
 func Conv2DPrepared(x, prepared, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 	if x.Rank() != 4 {
 		exceptions.Panicf("nn.Conv2DPrepared: want an NHWC x, got %s", x.Shape())
@@ -182,10 +213,16 @@ func Conv2DPrepared(x, prepared, bias *Node, kernel [2]int, cfg ConvConfig) *Nod
 		return Conv2DMatrix(x, prepared, bias, kernel, cfg)
 	}
 	f, _ := winogradFor(kernel[0])
-	if pd := prepared.Shape().Dimensions; prepared.Rank() != 3 || pd[0] != f.n*f.n || pd[1] != c {
-		exceptions.Panicf("nn.Conv2DPrepared: want an (%d, %d, O) Winograd kernel for x %s, got %s", f.n*f.n, c, x.Shape(), prepared.Shape())
+	pd := prepared.Shape().Dimensions
+	if prepared.Rank() != 3 || pd[0] != f.n*f.n || (pd[1] != c && pd[1] != c+1) {
+		exceptions.Panicf("nn.Conv2DPrepared: want an (%d, %d, O) Winograd kernel (%d with a folded bias) for x %s, got %s",
+			f.n*f.n, c, c+1, x.Shape(), prepared.Shape())
 	}
-	return winogradConv(x, prepared, bias, cfg, f)
+	folded := pd[1] == c+1
+	if folded && bias != nil {
+		exceptions.Panicf("nn.Conv2DPrepared: the Winograd kernel %s has its bias folded in; pass no bias", prepared.Shape())
+	}
+	return winogradConv(x, prepared, bias, folded, cfg, f)
 }
 
 // ConvMatrix turns a PyTorch (O, I, kh, kw) convolution weight into the (O, kh·kw·I) matrix that
@@ -198,10 +235,11 @@ func ConvMatrix(weight *Node) *Node {
 	return weightMatrix(weight)
 }
 
-// Conv2DMatrix is [Conv2D] with the weight already in [ConvMatrix] form (O, kh·kw·I) for a
-// kernel of kernel = (kh, kw). On the pure-Go backend it is patches + one MatMul with the bias
-// added in place (never Winograd: see [Conv2DPrepared]); elsewhere (or with cfg.Native) the
-// matrix is viewed as an (O, kh, kw, I) kernel for the native convolution.
+// Conv2DMatrix is [Conv2D] with the weight already in [ConvMatrix] form (O, kh·kw·I), or with
+// its bias folded in as a last column (O, kh·kw·I+1, [PrepareConv]), for a kernel of
+// kernel = (kh, kw); bias is the bias still to add (nil when folded). On the pure-Go backend it
+// is patches + one MatMul (never Winograd: see [Conv2DPrepared]); elsewhere (or with
+// cfg.Native) the matrix is viewed as an (O, kh, kw, I) kernel for the native convolution.
 func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 	kh, kw := kernel[0], kernel[1]
 	if x.Rank() != 4 || matrix.Rank() != 2 {
@@ -209,9 +247,19 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 	}
 	xd, md := x.Shape().Dimensions, matrix.Shape().Dimensions
 	b, c, o := xd[0], xd[3], md[0]
-	if md[1] != kh*kw*c {
+	k := kh * kw * c
+	if md[1] != k && md[1] != k+1 {
 		exceptions.Panicf("nn.Conv2DMatrix: matrix %s does not match a %dx%d kernel over the %d channels of x %s",
 			matrix.Shape(), kh, kw, c, x.Shape())
+	}
+	if md[1] == k+1 { // The bias is the last column.
+		if bias != nil {
+			exceptions.Panicf("nn.Conv2DMatrix: matrix %s has its bias folded in; pass no bias", matrix.Shape())
+		}
+		if cfg.Native || !IsGoBackend(x.Graph()) || useSpaceToDepth(c, kh, kw, cfg.strides()) {
+			bias = Reshape(Slice(matrix, AxisRange(), AxisRange(k, k+1)), o)
+			matrix = Slice(matrix, AxisRange(), AxisRange(0, k))
+		}
 	}
 	if cfg.Native || !IsGoBackend(x.Graph()) {
 		y := convGeneralNHWC(x, Reshape(matrix, o, kh, kw, c), 3, []int{1, 2}, cfg.strides(), cfg.Padding)
@@ -221,25 +269,37 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 	if useSpaceToDepth(c, kh, kw, stride) {
 		x, matrix, kh, kw, stride = spaceToDepth(PadSpatial(x, cfg.Padding, 0), matrix, kh, kw, stride[0])
 		cfg.Padding = [2][2]int{}
+		if bias != nil { // Folded again, after the rearrangement.
+			matrix = Concatenate([]*Node{matrix, Reshape(bias, o, 1)}, 1)
+			bias = nil
+		}
 	}
+	ones := matrix.Shape().Dimensions[1] == kh*kw*x.Shape().Dimensions[3]+1
 	if cfg.MaxPool == MaxPool2 && stride == [2]int{1, 1} {
-		return pooledConvMatrix(x, matrix, bias, kh, kw, cfg)
+		return pooledConvMatrix(x, matrix, bias, ones, kh, kw, cfg)
 	}
-	patches, ho, wo := patchesFor(x, kh, kw, stride, cfg.Padding)
+	patches, ho, wo := patchesFor(x, kh, kw, stride, cfg.Padding, ones)
 	if cfg.MaxPool.Size == 0 {
 		return Reshape(dense(patches, matrix, bias, cfg.ReLU), b, ho, wo, o)
 	}
 	return finishConv(Reshape(dense(patches, matrix, nil, false), b, ho, wo, o), bias, cfg)
 }
 
+// onesLike returns a (B, H, W, 1) block of ones for an NHWC x: the input of a folded bias.
+func onesLike(x *Node) *Node {
+	d := x.Shape().Dimensions
+	return BroadcastToDims(Scalar(x.Graph(), x.DType(), 1), d[0], d[1], d[2], 1)
+}
+
 // pooledConvMatrix is a stride-1 patches convolution followed by the 2×2 max pool (floor mode):
 // the patches are built phase by phase (the outputs at even/odd rows and columns, as strided
 // slices), so that one MatMul computes the four phases one after another and the pool is the
-// maximum of four contiguous blocks; the bias and the ReLU follow, on the pooled quarter.
-func pooledConvMatrix(x, matrix, bias *Node, kh, kw int, cfg ConvConfig) *Node {
+// maximum of four contiguous blocks; the bias (unless folded: ones adds the column of ones
+// that meets it) and the ReLU follow, on the pooled quarter.
+func pooledConvMatrix(x, matrix, bias *Node, ones bool, kh, kw int, cfg ConvConfig) *Node {
 	x = PadSpatial(x, cfg.Padding, 0)
 	xd := x.Shape().Dimensions
-	b, h, w, c := xd[0], xd[1], xd[2], xd[3]
+	b, h, w := xd[0], xd[1], xd[2]
 	o := matrix.Shape().Dimensions[0]
 	hp, wp := (h-kh+1)/2, (w-kw+1)/2 // Pooled size.
 	if hp <= 0 || wp <= 0 {
@@ -265,7 +325,10 @@ func pooledConvMatrix(x, matrix, bias *Node, kh, kw int, cfg ConvConfig) *Node {
 					taps = append(taps, grid(p+i, q+j))
 				}
 			}
-			phases = append(phases, Reshape(Concatenate(taps, -1), b*hp*wp, kh*kw*c))
+			if ones {
+				taps = append(taps, onesLike(taps[0]))
+			}
+			phases = append(phases, Reshape(Concatenate(taps, -1), b*hp*wp, -1))
 		}
 	}
 	y := dense(Concatenate(phases, 0), matrix, nil, false) // (4·B·hp·wp, O), phase-major.
@@ -404,14 +467,14 @@ func convOutSize(in, k, stride int, pad [2]int) int {
 // (the backend's fast "transposed" matmul layout). A 1×1 stride-1 convolution needs no patches.
 func Conv2DPatches(x, weight *Node, stride [2]int, padding [2][2]int) *Node {
 	b, _, _, _, o, kh, kw := checkConvShapes(x, weight)
-	patches, ho, wo := patchesFor(x, kh, kw, stride, padding)
+	patches, ho, wo := patchesFor(x, kh, kw, stride, padding, false)
 	y := DotGeneral(patches, []int{1}, nil, weightMatrix(weight), []int{1}, nil) // (B·Ho·Wo, O)
 	return Reshape(y, b, ho, wo, o)
 }
 
 // patchesFor returns the (B·Ho·Wo, kh·kw·C) patches of the NHWC x for a kh×kw kernel, in
-// (i, j, c) order.
-func patchesFor(x *Node, kh, kw int, stride [2]int, padding [2][2]int) (patches *Node, ho, wo int) {
+// (i, j, c) order, followed by a column of ones when ones (the input of a folded bias).
+func patchesFor(x *Node, kh, kw int, stride [2]int, padding [2][2]int, ones bool) (patches *Node, ho, wo int) {
 	xd := x.Shape().Dimensions
 	b, h, w, c := xd[0], xd[1], xd[2], xd[3]
 	ho = convOutSize(h, kh, stride[0], padding[0])
@@ -420,10 +483,17 @@ func patchesFor(x *Node, kh, kw int, stride [2]int, padding [2][2]int) (patches 
 		exceptions.Panicf("nn.Conv2D: empty output for x %s, kernel %dx%d, stride %v, padding %v", x.Shape(), kh, kw, stride, padding)
 	}
 	x = PadSpatial(x, padding, 0)
-	if kh == 1 && kw == 1 && stride == [2]int{1, 1} {
-		return Reshape(x, b*ho*wo, c), ho, wo
+	k := kh * kw * c
+	if ones {
+		k++
 	}
-	slices := make([]*Node, 0, kh*kw)
+	if kh == 1 && kw == 1 && stride == [2]int{1, 1} {
+		if ones {
+			x = Concatenate([]*Node{x, onesLike(x)}, -1)
+		}
+		return Reshape(x, b*ho*wo, k), ho, wo
+	}
+	slices := make([]*Node, 0, kh*kw+1)
 	for i := range kh {
 		for j := range kw {
 			slices = append(slices, Slice(x, AxisRange(),
@@ -432,11 +502,14 @@ func patchesFor(x *Node, kh, kw int, stride [2]int, padding [2][2]int) (patches 
 				AxisRange()))
 		}
 	}
+	if ones {
+		slices = append(slices, onesLike(slices[0]))
+	}
 	patches = slices[0]
 	if len(slices) > 1 {
-		patches = Concatenate(slices, -1) // (B, Ho, Wo, kh·kw·C), index (i, j, c).
+		patches = Concatenate(slices, -1) // (B, Ho, Wo, kh·kw·C [+1]), index (i, j, c).
 	}
-	return Reshape(patches, b*ho*wo, kh*kw*c), ho, wo
+	return Reshape(patches, b*ho*wo, k), ho, wo
 }
 
 // weightMatrix turns an (O, I, kh, kw) weight into the (O, kh·kw·I) matrix matching im2col.

@@ -357,8 +357,8 @@ func TestFoldBatchNorm(t *testing.T) {
 
 // TestConvMaxPool checks that a convolution with ConvConfig.MaxPool (computed before the bias
 // and the ReLU; 2×2 pools straight from the Winograd tiles or phase-ordered patches) equals, bit
-// for bit, the same convolution followed by MaxPool2D, for even and odd sizes, 2×2/2 and 3×3/2
-// pools, on the Winograd, patches and space-to-depth paths.
+// for bit, the same convolution without bias followed by MaxPool2D, the bias and the ReLU, for
+// even and odd sizes, 2×2/2 and 3×3/2 pools, on the Winograd, patches and space-to-depth paths.
 func TestConvMaxPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range []struct {
@@ -379,19 +379,19 @@ func TestConvMaxPool(t *testing.T) {
 				p = 0
 			}
 			outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
-				cfg := ConvConfig{Stride: [2]int{tc.stride, tc.stride}, Padding: Padding(p, p), ReLU: true}
-				pooled := cfg
-				pooled.MaxPool = tc.pool
+				plain := ConvConfig{Stride: [2]int{tc.stride, tc.stride}, Padding: Padding(p, p)}
+				pooled := plain
+				pooled.MaxPool, pooled.ReLU = tc.pool, true
 				return []*Node{
 					Conv2D(in[0], in[1], in[2], pooled),
-					MaxPool2D(Conv2D(in[0], in[1], in[2], cfg), tc.pool.Size, tc.pool.Stride, 0),
+					biasReLU(MaxPool2D(Conv2D(in[0], in[1], nil, plain), tc.pool.Size, tc.pool.Stride, 0), in[2], true),
 				}
 			}, x, w, bias)
 			if len(outs[0]) != len(outs[1]) {
 				t.Fatalf("pooled output has %d elements, want %d", len(outs[0]), len(outs[1]))
 			}
 			if !slices.Equal(outs[0], outs[1]) {
-				t.Errorf("fused pool differs from conv + MaxPool2D: max rel diff %g", maxRelDiff(outs[0], outs[1]))
+				t.Errorf("fused pool differs from conv + MaxPool2D + bias + ReLU: max rel diff %g", maxRelDiff(outs[0], outs[1]))
 			}
 		})
 	}
@@ -468,27 +468,18 @@ func TestUnrolledConv(t *testing.T) {
 				if !useUnrolled(g, [2]int{tc.k, tc.k}, cfg) {
 					t.Fatal("useUnrolled is false")
 				}
-				prepared := PrepareConv(in[1], cfg)
+				prepared, bias := PrepareConv(in[1], in[2], cfg)
+				if bias == nil {
+					t.Fatal("the unrolled form folded the bias; it keeps it separate")
+				}
 				shape = prepared.Shape().Dimensions
-				return []*Node{Conv2DPrepared(in[0], prepared, in[2], [2]int{tc.k, tc.k}, cfg)}
+				return []*Node{Conv2DPrepared(in[0], prepared, bias, [2]int{tc.k, tc.k}, cfg)}
 			}, x, w, bias)
 			conv, ho, wo := naiveConv(xd, tc.b, tc.h, tc.w, tc.c, wd, tc.o, tc.k, tc.k, [2]int{tc.stride, tc.stride}, tc.pad)
 			if want := []int{tc.h * tc.w * tc.c, ho * wo * tc.o}; !slices.Equal(shape, want) {
 				t.Fatalf("prepared shape %v, want %v", shape, want)
 			}
-			for i := range conv {
-				conv[i] = max(conv[i]+bd[i%tc.o], 0)
-			}
-			want := conv
-			if tc.pool.Size > 0 {
-				want = naiveMaxPool2(conv, tc.b, ho, wo, tc.o)
-			}
-			if len(outs[0]) != len(want) {
-				t.Fatalf("got %d outputs, want %d", len(outs[0]), len(want))
-			}
-			if d := maxRelDiff(outs[0], want); d > 1e-5 {
-				t.Errorf("unrolled vs direct loop: max rel diff %g > 1e-5", d)
-			}
+			checkClose(t, "unrolled", outs[0], biasReLUPool(conv, bd, tc.b, ho, wo, tc.pool))
 		})
 	}
 	t.Run("wrong input size", func(t *testing.T) {
@@ -496,7 +487,8 @@ func TestUnrolledConv(t *testing.T) {
 		_, w := randTensor(r, 2, 4, 3, 3)
 		cfg := ConvConfig{Padding: Padding(1, 1), InputSize: [2]int{2, 2}}
 		exec, err := NewExec(goBackend(), func(g *Graph, in []*Node) []*Node {
-			return []*Node{Conv2DPrepared(in[0], PrepareConv(in[1], cfg), nil, [2]int{3, 3}, cfg)}
+			kernel, _ := PrepareConv(in[1], nil, cfg)
+			return []*Node{Conv2DPrepared(in[0], kernel, nil, [2]int{3, 3}, cfg)}
 		})
 		if err == nil {
 			_, err = exec.Exec(x, w)
@@ -507,18 +499,109 @@ func TestUnrolledConv(t *testing.T) {
 	})
 }
 
-// naiveMaxPool2 is max_pool2d(2, 2), floor mode, on an NHWC (b, h, w, c) slice.
-func naiveMaxPool2(x []float32, b, h, w, c int) []float32 {
-	ho, wo := h/2, w/2
+// TestConvFoldedBias checks the convolutions whose bias PrepareConv folds into the kernel
+// (Winograd: a row met by a column of ones in the transformed domain; patches: a column met by
+// ones in the patches) against the direct loop plus bias and ReLU, on every path: both Winograd
+// algorithms, plain, 1×1, strided and space-to-depth patches; and, with a pool following, that
+// the bias stays separate.
+func TestConvFoldedBias(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct {
+		b, h, w, c, o, k, stride, pad int
+		pool                          Pool
+		wantShape                     func(c, o, k int) []int
+	}{
+		{2, 8, 8, 8, 5, 3, 1, 1, Pool{}, func(c, o, k int) []int { return []int{36, c + 1, o} }},
+		{1, 9, 9, 8, 4, 5, 1, 2, Pool{}, func(c, o, k int) []int { return []int{49, c + 1, o} }},
+		{2, 7, 6, 3, 4, 3, 1, 1, Pool{}, func(c, o, k int) []int { return []int{o, k*k*c + 1} }},
+		{2, 5, 5, 6, 4, 1, 1, 0, Pool{}, func(c, o, k int) []int { return []int{o, c + 1} }},
+		{2, 9, 9, 8, 4, 3, 2, 0, Pool{}, func(c, o, k int) []int { return []int{o, k*k*c + 1} }},
+		{1, 35, 35, 1, 4, 11, 4, 0, Pool{}, func(c, o, k int) []int { return []int{o, k*k*c + 1} }},
+		// A pool follows: the bias stays separate, added after the pool.
+		{2, 8, 8, 8, 5, 3, 1, 1, MaxPool2, func(c, o, k int) []int { return []int{36, c, o} }},
+		{1, 9, 9, 8, 4, 5, 1, 2, Pool{3, 2}, func(c, o, k int) []int { return []int{49, c, o} }},
+		{2, 8, 8, 3, 4, 3, 1, 1, MaxPool2, func(c, o, k int) []int { return []int{o, k * k * c} }},
+		{1, 35, 35, 1, 4, 11, 4, 0, Pool{3, 2}, func(c, o, k int) []int { return []int{o, k * k * c} }},
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_s%d_pool%v", tc.b, tc.h, tc.w, tc.c, tc.k, tc.stride, tc.pool), func(t *testing.T) {
+			xd, x := randTensor(r, tc.b, tc.h, tc.w, tc.c)
+			wd, w := randTensor(r, tc.o, tc.c, tc.k, tc.k)
+			bd, bias := randTensor(r, tc.o)
+			cfg := ConvConfig{Stride: [2]int{tc.stride, tc.stride}, Padding: Padding(tc.pad, tc.pad), ReLU: true, MaxPool: tc.pool}
+			var shape []int
+			outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+				kernel, rest := PrepareConv(in[1], in[2], cfg)
+				if (rest == nil) != (tc.pool.Size == 0) {
+					t.Fatalf("PrepareConv's remaining bias %v with pool %v: want it folded exactly when no pool follows", rest, tc.pool)
+				}
+				shape = kernel.Shape().Dimensions
+				return []*Node{Conv2DPrepared(in[0], kernel, rest, [2]int{tc.k, tc.k}, cfg), Conv2D(in[0], in[1], in[2], cfg)}
+			}, x, w, bias)
+			if want := tc.wantShape(tc.c, tc.o, tc.k); !slices.Equal(shape, want) {
+				t.Fatalf("prepared kernel shape %v, want %v", shape, want)
+			}
+			conv, ho, wo := naiveConv(xd, tc.b, tc.h, tc.w, tc.c, wd, tc.o, tc.k, tc.k, [2]int{tc.stride, tc.stride}, Padding(tc.pad, tc.pad))
+			checkClose(t, "folded bias", outs[0], biasReLUPool(conv, bd, tc.b, ho, wo, tc.pool))
+			if !slices.Equal(outs[0], outs[1]) {
+				t.Errorf("Conv2D differs from Conv2DPrepared on PrepareConv's kernel")
+			}
+		})
+	}
+	t.Run("bias given twice", func(t *testing.T) {
+		_, x := randTensor(r, 1, 6, 6, 8)
+		_, w := randTensor(r, 2, 8, 3, 3)
+		_, bias := randTensor(r, 2)
+		cfg := ConvConfig{Padding: Padding(1, 1)}
+		exec, err := NewExec(goBackend(), func(g *Graph, in []*Node) []*Node {
+			kernel, _ := PrepareConv(in[1], in[2], cfg)
+			return []*Node{Conv2DPrepared(in[0], kernel, in[2], [2]int{3, 3}, cfg)}
+		})
+		if err == nil {
+			_, err = exec.Exec(x, w, bias)
+		}
+		if err == nil || !strings.Contains(err.Error(), "bias folded in") {
+			t.Errorf("want an error about the folded bias, got %v", err)
+		}
+	})
+}
+
+// biasReLUPool applies to the direct loop's NHWC (b, h, w, len(bias)) output the bias, the ReLU
+// and, when set, the max pool.
+func biasReLUPool(conv, bias []float32, b, h, w int, p Pool) []float32 {
+	o := len(bias)
+	y := make([]float32, len(conv))
+	for i, v := range conv {
+		y[i] = max(v+bias[i%o], 0)
+	}
+	if p.Size > 0 {
+		y = naiveMaxPool(y, b, h, w, o, p)
+	}
+	return y
+}
+
+// checkClose fails t unless got equals want within 1e-5 relative.
+func checkClose(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d outputs, want %d", what, len(got), len(want))
+	}
+	if d := maxRelDiff(got, want); d > 1e-5 {
+		t.Errorf("%s vs direct loop: max rel diff %g > 1e-5", what, d)
+	}
+}
+
+// naiveMaxPool is max_pool2d(size, stride), floor mode, on an NHWC (b, h, w, c) slice.
+func naiveMaxPool(x []float32, b, h, w, c int, p Pool) []float32 {
+	ho, wo := (h-p.Size)/p.Stride+1, (w-p.Size)/p.Stride+1
 	y := make([]float32, 0, b*ho*wo*c)
 	for n := range b {
 		for i := range ho {
 			for j := range wo {
 				for k := range c {
 					m := float32(math.Inf(-1))
-					for di := range 2 {
-						for dj := range 2 {
-							m = max(m, x[((n*h+2*i+di)*w+2*j+dj)*c+k])
+					for di := range p.Size {
+						for dj := range p.Size {
+							m = max(m, x[((n*h+i*p.Stride+di)*w+j*p.Stride+dj)*c+k])
 						}
 					}
 					y = append(y, m)

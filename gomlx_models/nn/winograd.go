@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/support/exceptions"
 )
@@ -119,6 +120,17 @@ func winogradKernel(weight *Node, f winogradAlgo) *Node {
 	return Concatenate(parts, 0)
 }
 
+// winogradBiasRow is the kernel row (n², 1, O) that folds a bias into the transformed kernel:
+// the bias at the product (1, 1) — the point 1 on both axes, whose column of Aᵀ is all ones, so
+// that Aᵀ[b·e₁e₁ᵀ]A adds b to every output of the tile — and zeros at the other n²−1 products.
+// The input side meets it with a column of ones (winogradConv).
+func winogradBiasRow(bias *Node, f winogradAlgo) *Node {
+	o := bias.Shape().Dimensions[0]
+	at := f.n + 1 // Flat index of the product (1, 1).
+	zeros := func(n int) *Node { return Zeros(bias.Graph(), shapes.Make(bias.DType(), n, 1, o)) }
+	return Concatenate([]*Node{zeros(at), Reshape(bias, 1, 1, o), zeros(f.n*f.n - at - 1)}, 0)
+}
+
 // combine returns Σ coef[k]·xs[k] over the nonzero coefficients.
 func combine(coef []float32, xs []*Node) *Node {
 	var sum *Node
@@ -140,8 +152,9 @@ func combine(coef []float32, xs []*Node) *Node {
 }
 
 // winogradConv is the stride-1 r×r convolution of the NHWC x by the transformed kernel u
-// (n², C, O) with padding, then the max pool, bias and ReLU that cfg asks for.
-func winogradConv(x, u, bias *Node, cfg ConvConfig, f winogradAlgo) *Node {
+// (n², C, O), or (n², C+1, O) with the bias folded in (folded), with padding, then the max
+// pool, bias and ReLU that cfg asks for.
+func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo) *Node {
 	g := x.Graph()
 	x = PadSpatial(x, cfg.Padding, 0)
 	xd := x.Shape().Dimensions
@@ -164,8 +177,12 @@ func winogradConv(x, u, bias *Node, cfg ConvConfig, f winogradAlgo) *Node {
 	}
 	n := b * th * tw
 	bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
-	v := DotGeneral(bb, []int{1}, nil, Concatenate(tiles, 0), []int{0}, nil)                  // (n², tiles·C)
-	prod := DotGeneral(Reshape(v, tileSize, n, c), []int{2}, []int{0}, u, []int{1}, []int{0}) // (n², tiles, O)
+	v := DotGeneral(bb, []int{1}, nil, Concatenate(tiles, 0), []int{0}, nil) // (n², tiles·C)
+	v = Reshape(v, tileSize, n, c)
+	if folded { // The column of ones that meets the bias row of u (winogradBiasRow).
+		v = Concatenate([]*Node{v, BroadcastToDims(Scalar(g, v.DType(), 1), tileSize, n, 1)}, 2)
+	}
+	prod := DotGeneral(v, []int{2}, []int{0}, u, []int{1}, []int{0}) // (n², tiles, O)
 	aa := Reshape(Const(g, kron(f.at)), m*m, tileSize)
 	y := DotGeneral(aa, []int{1}, nil, Reshape(prod, tileSize, n*o), []int{0}, nil) // (m², tiles·O): output (p, q) of every tile.
 	if cfg.MaxPool == MaxPool2 && m%2 == 0 {
