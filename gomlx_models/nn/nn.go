@@ -252,6 +252,7 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 		exceptions.Panicf("nn.Conv2DMatrix: matrix %s does not match a %dx%d kernel over the %d channels of x %s",
 			matrix.Shape(), kh, kw, c, x.Shape())
 	}
+	refold := false   // Space-to-depth rearranges the kernel columns: the bias column goes aside.
 	if md[1] == k+1 { // The bias is the last column.
 		if bias != nil {
 			exceptions.Panicf("nn.Conv2DMatrix: matrix %s has its bias folded in; pass no bias", matrix.Shape())
@@ -259,6 +260,7 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 		if cfg.Native || !IsGoBackend(x.Graph()) || useSpaceToDepth(c, kh, kw, cfg.strides()) {
 			bias = Reshape(Slice(matrix, AxisRange(), AxisRange(k, k+1)), o)
 			matrix = Slice(matrix, AxisRange(), AxisRange(0, k))
+			refold = IsGoBackend(x.Graph()) && !cfg.Native
 		}
 	}
 	if cfg.Native || !IsGoBackend(x.Graph()) {
@@ -269,7 +271,7 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 	if useSpaceToDepth(c, kh, kw, stride) {
 		x, matrix, kh, kw, stride = spaceToDepth(PadSpatial(x, cfg.Padding, 0), matrix, kh, kw, stride[0])
 		cfg.Padding = [2][2]int{}
-		if bias != nil { // Folded again, after the rearrangement.
+		if refold {
 			matrix = Concatenate([]*Node{matrix, Reshape(bias, o, 1)}, 1)
 			bias = nil
 		}
