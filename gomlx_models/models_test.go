@@ -256,10 +256,7 @@ func TestLeNetTrainsOnGoBackend(t *testing.T) {
 		specs := m.Params()
 		params := randomParams(m, 3)
 		e, err := NewExec(gobackend.GetBackend(), func(g *Graph, in []*Node) []*Node {
-			p := map[string]*Node{}
-			for i, s := range specs {
-				p[s.Name] = in[i+1]
-			}
+			p := paramNodes(specs, in[1:])
 			logits, _ := m.Forward(p, in[0], Mode{Training: true})
 			labels := OneHot(Iota(g, shapes.Make(dtypes.Int32, 4), 0), 10, dtypes.Float32)
 			loss := Neg(ReduceAllMean(Mul(labels, LogSoftmax(logits, -1))))
@@ -299,10 +296,7 @@ func TestAlexNetLegacyDropout(t *testing.T) {
 	params := randomParams(m, 7)
 	run := func(mode func(g *Graph) Mode) ([]float32, error) {
 		e, err := NewExec(gobackend.GetBackend(), func(g *Graph, in []*Node) *Node {
-			p := map[string]*Node{}
-			for i, s := range specs {
-				p[s.Name] = in[i+1]
-			}
+			p := paramNodes(specs, in[1:])
 			logits, _ := m.Forward(p, in[0], mode(g))
 			return logits
 		})
@@ -353,15 +347,8 @@ func TestPreparedMatchesForward(t *testing.T) {
 			m := mustNew(t, name)
 			specs := m.Params()
 			args := forwardArgs(m, 2, 3, 4)
-			paramsOf := func(in []*Node) map[string]*Node {
-				p := map[string]*Node{}
-				for i, s := range specs {
-					p[s.Name] = in[i]
-				}
-				return p
-			}
 			direct, err := NewExec(backend, func(in []*Node) *Node {
-				logits, _ := m.Forward(paramsOf(in[1:]), in[0], Mode{})
+				logits, _ := m.Forward(paramNodes(specs, in[1:]), in[0], Mode{})
 				return logits
 			})
 			if err != nil {
@@ -460,7 +447,7 @@ func TestPreparedMatchesForward(t *testing.T) {
 			}
 			// The state dict passed where prepared weights are expected is refused by name.
 			wrong, err := NewExec(backend, func(in []*Node) *Node {
-				logits, _ := m.Forward(paramsOf(in[1:]), in[0], Mode{Prepared: true})
+				logits, _ := m.Forward(paramNodes(specs, in[1:]), in[0], Mode{Prepared: true})
 				return logits
 			})
 			if err != nil {
@@ -485,10 +472,7 @@ func TestBatchSplitMatchesUnsplit(t *testing.T) {
 			args := forwardArgs(m, 3, 5, 6)
 			run := func(mode Mode) []float32 {
 				e, err := NewExec(backend, func(in []*Node) *Node {
-					p := map[string]*Node{}
-					for i, s := range specs {
-						p[s.Name] = in[i+1]
-					}
+					p := paramNodes(specs, in[1:])
 					logits, _ := m.Forward(p, in[0], mode)
 					return logits
 				})
@@ -514,16 +498,23 @@ func TestBatchSplitMatchesUnsplit(t *testing.T) {
 	}
 }
 
+// paramNodes maps graph inputs holding one node per parameter (Params() order) to the params
+// argument of Forward and Prepare.
+func paramNodes(specs []ParamSpec, in []*Node) map[string]*Node {
+	p := make(map[string]*Node, len(specs))
+	for i, s := range specs {
+		p[s.Name] = in[i]
+	}
+	return p
+}
+
 // prepareExec compiles m.Prepare with the parameters (Params() order) as inputs; the names of
 // its outputs, in order, are stored in *names when it first runs.
 func prepareExec(t testing.TB, backend compute.Backend, m Model, names *[]string) *Exec {
 	t.Helper()
 	specs := m.Params()
 	e, err := NewExec(backend, func(in []*Node) []*Node {
-		p := map[string]*Node{}
-		for i, s := range specs {
-			p[s.Name] = in[i]
-		}
+		p := paramNodes(specs, in)
 		prepared := m.Prepare(p)
 		*names = slices.Sorted(maps.Keys(prepared))
 		out := make([]*Node, len(*names))

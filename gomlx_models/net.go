@@ -145,26 +145,23 @@ func (m *net) convConfig(c convSpec, relu bool) nn.ConvConfig {
 // bias (when it has one or a batch norm was folded into it), followed by a ReLU when relu.
 func (m *net) preparedConv(x *Node, name string, c convSpec, folded, relu bool) *Node {
 	cfg := m.convConfig(c, relu)
-	hasBias := c.bias || folded
-	kernel := m.preparedParam(name+".weight", func(g *Graph) []int {
-		shape, _ := nn.PreparedConvShape(g, c.out, c.in, c.kh, c.kw, cfg, hasBias)
-		return shape
-	})
+	shape, separate := nn.PreparedConvShape(x.Graph(), c.out, c.in, c.kh, c.kw, cfg, c.bias || folded)
+	kernel := m.preparedParam(name+".weight", shape)
 	var bias *Node
-	if _, separate := nn.PreparedConvShape(kernel.Graph(), c.out, c.in, c.kh, c.kw, cfg, hasBias); separate {
-		bias = m.preparedParam(name+".bias", func(*Graph) []int { return []int{c.out} })
+	if separate {
+		bias = m.preparedParam(name+".bias", []int{c.out})
 	}
 	return nn.Conv2DPrepared(x, kernel, bias, [2]int{c.kh, c.kw}, cfg)
 }
 
 // preparedParam fetches one inference-ready weight and checks its shape (which may depend on
 // the backend).
-func (m *net) preparedParam(name string, shape func(*Graph) []int) *Node {
+func (m *net) preparedParam(name string, want []int) *Node {
 	p, ok := m.params[name]
 	if !ok {
 		exceptions.Panicf("models: missing prepared weight %q (Mode.Prepared takes the output of Prepare)", name)
 	}
-	if want := shape(p.Graph()); !slices.Equal(p.Shape().Dimensions, want) {
+	if !slices.Equal(p.Shape().Dimensions, want) {
 		exceptions.Panicf("models: prepared weight %q has shape %s, want %v", name, p.Shape(), want)
 	}
 	return p
@@ -257,8 +254,8 @@ const bnMomentum = 0.1
 // state-dict weight.
 func (m *net) linear(x *Node, name string, in, out int, relu bool) *Node {
 	if m.mode.Prepared && x != nil {
-		w := m.preparedParam(name+".weight", func(*Graph) []int { return []int{in, out} })
-		b := m.preparedParam(name+".bias", func(*Graph) []int { return []int{out} })
+		w := m.preparedParam(name+".weight", []int{in, out})
+		b := m.preparedParam(name+".bias", []int{out})
 		return nn.LinearPrepared(x, w, b, relu)
 	}
 	w := m.param(name+".weight", LinearWeight, out, in)

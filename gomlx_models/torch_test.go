@@ -116,10 +116,7 @@ func runModel(t testing.TB, backend compute.Backend, m Model, params map[string]
 	specs := m.Params()
 	var statNames []string
 	e, err := NewExec(backend, func(g *Graph, in []*Node) []*Node {
-		p := map[string]*Node{}
-		for i, s := range specs {
-			p[s.Name] = in[i+1]
-		}
+		p := paramNodes(specs, in[1:])
 		logits, stats := m.Forward(p, in[0], mode)
 		statNames = statNames[:0]
 		for k := range stats {

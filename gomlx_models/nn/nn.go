@@ -140,7 +140,7 @@ func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
 // it, to a quarter of the elements), the Winograd kernel and the matrix carry the bias as one
 // more input row (n², I+1, O) or column (O, kh·kw·I+1), which the convolution meets with a
 // column of ones: one more multiply-add per output instead of an elementwise pass over the
-// output, as slow on this backend as a copy (ResNet-18 10–14% faster). remainingBias is the
+// output, as slow on this backend as a copy (ResNet-18 about 6% faster). remainingBias is the
 // bias Conv2DPrepared must still add: nil when folded in (or absent), the bias itself
 // otherwise.
 //
@@ -252,18 +252,15 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 		exceptions.Panicf("nn.Conv2DMatrix: matrix %s does not match a %dx%d kernel over the %d channels of x %s",
 			matrix.Shape(), kh, kw, c, x.Shape())
 	}
-	refold := false   // Space-to-depth rearranges the kernel columns: the bias column goes aside.
-	if md[1] == k+1 { // The bias is the last column.
-		if bias != nil {
-			exceptions.Panicf("nn.Conv2DMatrix: matrix %s has its bias folded in; pass no bias", matrix.Shape())
-		}
-		if cfg.Native || !IsGoBackend(x.Graph()) || useSpaceToDepth(c, kh, kw, cfg.strides()) {
-			bias = Reshape(Slice(matrix, AxisRange(), AxisRange(k, k+1)), o)
-			matrix = Slice(matrix, AxisRange(), AxisRange(0, k))
-			refold = IsGoBackend(x.Graph()) && !cfg.Native
-		}
+	ones := md[1] == k+1 // The bias is the last column, met by a column of ones in the patches.
+	if ones && bias != nil {
+		exceptions.Panicf("nn.Conv2DMatrix: matrix %s has its bias folded in; pass no bias", matrix.Shape())
 	}
 	if cfg.Native || !IsGoBackend(x.Graph()) {
+		if ones {
+			bias = Reshape(Slice(matrix, AxisRange(), AxisRange(k, k+1)), o)
+			matrix = Slice(matrix, AxisRange(), AxisRange(0, k))
+		}
 		y := convGeneralNHWC(x, Reshape(matrix, o, kh, kw, c), 3, []int{1, 2}, cfg.strides(), cfg.Padding)
 		return finishConv(y, bias, cfg)
 	}
@@ -271,12 +268,7 @@ func Conv2DMatrix(x, matrix, bias *Node, kernel [2]int, cfg ConvConfig) *Node {
 	if useSpaceToDepth(c, kh, kw, stride) {
 		x, matrix, kh, kw, stride = spaceToDepth(PadSpatial(x, cfg.Padding, 0), matrix, kh, kw, stride[0])
 		cfg.Padding = [2][2]int{}
-		if refold {
-			matrix = Concatenate([]*Node{matrix, Reshape(bias, o, 1)}, 1)
-			bias = nil
-		}
 	}
-	ones := matrix.Shape().Dimensions[1] == kh*kw*x.Shape().Dimensions[3]+1
 	if cfg.MaxPool == MaxPool2 && stride == [2]int{1, 1} {
 		return pooledConvMatrix(x, matrix, bias, ones, kh, kw, cfg)
 	}
@@ -366,11 +358,17 @@ func useSpaceToDepth(c, kh, kw int, stride [2]int) bool {
 // convolution: x is cut into s×s blocks that become channels, (B, H/s, W/s, s·s·C), and the
 // kernel, zero-extended to whole blocks (kb = ⌈kh/s⌉ blocks of s), is rearranged to match. The
 // output is the same (the added kernel taps are zeros); the patches are kb·kb slices of s·s·C
-// channels instead of kh·kw slices of C. It returns the new input, matrix, kernel and stride.
+// channels instead of kh·kw slices of C. A folded bias (a last matrix column) stays last. It
+// returns the new input, matrix, kernel and stride.
 func spaceToDepth(x, matrix *Node, kh, kw, s int) (*Node, *Node, int, int, [2]int) {
 	xd := x.Shape().Dimensions
 	b, h, w, c := xd[0], xd[1], xd[2], xd[3]
 	o := matrix.Shape().Dimensions[0]
+	var biasColumn *Node
+	if matrix.Shape().Dimensions[1] == kh*kw*c+1 {
+		biasColumn = Slice(matrix, AxisRange(), AxisRange(kh*kw*c, kh*kw*c+1))
+		matrix = Slice(matrix, AxisRange(), AxisRange(0, kh*kw*c))
+	}
 	ho, wo := (h-kh)/s+1, (w-kw)/s+1
 	bh, bw := (kh+s-1)/s, (kw+s-1)/s // Kernel size in blocks.
 	hb, wb := ho-1+bh, wo-1+bw       // Input size in blocks that the outputs read.
@@ -385,6 +383,9 @@ func spaceToDepth(x, matrix *Node, kh, kw, s int) (*Node, *Node, int, int, [2]in
 	k := Reshape(matrix, o, kh, kw, c)
 	k = Pad(k, ScalarZero(k.Graph(), k.DType()), PadAxis{}, PadAxis{End: bh*s - kh}, PadAxis{End: bw*s - kw}, PadAxis{})
 	k = Reshape(TransposeAllAxes(Reshape(k, o, bh, s, bw, s, c), 0, 1, 3, 2, 4, 5), o, bh*bw*s*s*c)
+	if biasColumn != nil {
+		k = Concatenate([]*Node{k, biasColumn}, 1)
+	}
 	return x, k, bh, bw, [2]int{1, 1}
 }
 
