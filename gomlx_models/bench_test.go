@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -102,7 +102,7 @@ func benchInference(b *testing.B, backend compute.Backend, name string, batch in
 //
 //	GOEXPERIMENT=simd go test ./gomlx_models/ -run '^$' -bench Inference -benchtime 3x
 func BenchmarkInference(b *testing.B) {
-	backend := gobackend.GetBackend()
+	backend := backend.Go()
 	for _, tc := range []struct {
 		name  string
 		batch int

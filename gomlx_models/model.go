@@ -88,11 +88,11 @@ type Mode struct {
 	// Training uses batch statistics in batch norm and active dropout.
 	Training bool
 	// LegacyDropout keeps dropout active at evaluation where the authors' code did (AlexNet's
-	// functional dropout, SPEC §1.3). It needs RNG, which [Model.Forward] takes from RNG.
+	// functional dropout, which the authors' code applies in eval mode too). It needs DropoutSeed.
 	LegacyDropout bool
-	// RNG is the random state for dropout (graph.RNGStateFromSeedForGraph); nil when no dropout
-	// is active.
-	RNG *Node
+	// DropoutSeed is a uint64 scalar that seeds the active dropout layers' masks (nn.Dropout:
+	// counter-based, the same on every backend); nil when no dropout is active.
+	DropoutSeed *Node
 	// UseNativeConv forces GoMLX's native convolution; otherwise the implementation picks
 	// Winograd or patches+MatMul on the pure-Go backend and the native op on XLA.
 	UseNativeConv bool

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
@@ -255,7 +255,7 @@ func TestLeNetTrainsOnGoBackend(t *testing.T) {
 		m := mustNew(t, name)
 		specs := m.Params()
 		params := randomParams(m, 3)
-		e, err := NewExec(gobackend.GetBackend(), func(g *Graph, in []*Node) []*Node {
+		e, err := NewExec(backend.Go(), func(g *Graph, in []*Node) []*Node {
 			p := paramNodes(specs, in[1:])
 			logits, _ := m.Forward(p, in[0], Mode{Training: true})
 			labels := OneHot(Iota(g, shapes.Make(dtypes.Int32, 4), 0), 10, dtypes.Float32)
@@ -289,13 +289,13 @@ func TestLeNetTrainsOnGoBackend(t *testing.T) {
 
 // TestAlexNetLegacyDropout checks that Mode.LegacyDropout makes the authors' functional dropout
 // active at evaluation (outputs differ from deterministic eval, still log-probabilities) and that
-// it needs Mode.RNG.
+// it needs Mode.DropoutSeed.
 func TestAlexNetLegacyDropout(t *testing.T) {
 	m := mustNew(t, "alexnet")
 	specs := m.Params()
 	params := randomParams(m, 7)
 	run := func(mode func(g *Graph) Mode) ([]float32, error) {
-		e, err := NewExec(gobackend.GetBackend(), func(g *Graph, in []*Node) *Node {
+		e, err := NewExec(backend.Go(), func(g *Graph, in []*Node) *Node {
 			p := paramNodes(specs, in[1:])
 			logits, _ := m.Forward(p, in[0], mode(g))
 			return logits
@@ -317,7 +317,7 @@ func TestAlexNetLegacyDropout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	legacy, err := run(func(g *Graph) Mode { return Mode{LegacyDropout: true, RNG: RNGStateFromSeedForGraph(g, 1)} })
+	legacy, err := run(func(g *Graph) Mode { return Mode{LegacyDropout: true, DropoutSeed: Const(g, uint64(1))} })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,8 +332,8 @@ func TestAlexNetLegacyDropout(t *testing.T) {
 	if slices.Equal(eval, legacy) {
 		t.Error("LegacyDropout did not change the output")
 	}
-	if _, err := run(func(*Graph) Mode { return Mode{LegacyDropout: true} }); err == nil || !strings.Contains(err.Error(), "Mode.RNG is nil") {
-		t.Errorf("LegacyDropout without RNG: err = %v", err)
+	if _, err := run(func(*Graph) Mode { return Mode{LegacyDropout: true} }); err == nil || !strings.Contains(err.Error(), "Mode.DropoutSeed is nil") {
+		t.Errorf("LegacyDropout without a seed: err = %v", err)
 	}
 }
 
@@ -341,7 +341,7 @@ func TestAlexNetLegacyDropout(t *testing.T) {
 // exactly, bit for bit, what Forward on the state dict computes, for every network, and that the
 // prepared weights have the documented names and shapes.
 func TestPreparedMatchesForward(t *testing.T) {
-	backend := gobackend.GetBackend()
+	backend := backend.Go()
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			m := mustNew(t, name)
@@ -464,7 +464,7 @@ func TestPreparedMatchesForward(t *testing.T) {
 // (the default for the chain networks on the pure-Go backend) gives the unsplit logits up to
 // float rounding, for every network, with an odd batch size so that the parts differ in size.
 func TestBatchSplitMatchesUnsplit(t *testing.T) {
-	backend := gobackend.GetBackend()
+	backend := backend.Go()
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			m := mustNew(t, name)

@@ -18,7 +18,7 @@ type net struct {
 	params   map[string]*Node
 	mode     Mode
 	newStats map[string]*Node
-	rng      *Node
+	dropouts uint64           // Dropout layers met so far: each draws its mask from its own stream.
 	prepared map[string]*Node // Output of a Prepare walk.
 }
 
@@ -33,7 +33,7 @@ func newNet(params map[string]*Node, mode Mode) *net {
 	if params == nil {
 		params = map[string]*Node{}
 	}
-	m := &net{params: params, mode: mode, rng: mode.RNG}
+	m := &net{params: params, mode: mode}
 	if mode.Training {
 		m.newStats = map[string]*Node{}
 	}
@@ -327,16 +327,17 @@ func (m *net) add(a, b *Node) *Node {
 	return Add(a, b)
 }
 
-// dropout is active when active is true: it needs Mode.RNG.
+// dropout is active when active is true: it needs Mode.DropoutSeed. The k-th dropout layer of
+// the walk draws its mask from stream k of the seed (nn.Dropout).
 func (m *net) dropout(x *Node, p float64, active bool) *Node {
 	if x == nil || !active {
 		return x
 	}
-	if m.rng == nil {
-		exceptions.Panicf("models: dropout is active (Mode.Training or Mode.LegacyDropout) but Mode.RNG is nil")
+	if m.mode.DropoutSeed == nil {
+		exceptions.Panicf("models: dropout is active (Mode.Training or Mode.LegacyDropout) but Mode.DropoutSeed is nil")
 	}
-	var y *Node
-	m.rng, y = nn.Dropout(m.rng, x, p)
+	y := nn.Dropout(m.mode.DropoutSeed, m.dropouts, x, p)
+	m.dropouts++
 	return y
 }
 

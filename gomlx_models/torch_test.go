@@ -1,11 +1,7 @@
 package models
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -13,101 +9,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/fortune-go/fortune/gomlx_models/internal/torchtest"
 )
 
-// torchPython is Debian's interpreter with python3-torch; the `python3` on PATH may lack torch.
-const torchPython = "/usr/bin/python3"
+func requireTorch(t *testing.T) { torchtest.Require(t) }
 
-// requireTorch skips the test when torch cannot be imported, except under CI=true.
-func requireTorch(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command(torchPython, "-c", "import torch").CombinedOutput()
-	if err == nil {
-		return
-	}
-	msg := fmt.Sprintf("%s cannot import torch: %v\n%s", torchPython, err, out)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-// stEntry is one tensor of a safetensors header.
-type stEntry struct {
-	DType   string `json:"dtype"`
-	Shape   []int  `json:"shape"`
-	Offsets [2]int `json:"data_offsets"`
-}
-
-// readSafetensors reads the F32/I64 safetensors file written by testdata/torch_ref.py and
-// returns its tensors and the state-dict key order recorded in its metadata.
 func readSafetensors(t testing.TB, path string) (map[string]*tensors.Tensor, []string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := binary.LittleEndian.Uint64(data[:8])
-	var header map[string]json.RawMessage
-	if err := json.Unmarshal(data[8:8+n], &header); err != nil {
-		t.Fatal(err)
-	}
-	body := data[8+n:]
-	var order []string
-	out := map[string]*tensors.Tensor{}
-	for name, raw := range header {
-		if name == "__metadata__" {
-			var meta map[string]string
-			if err := json.Unmarshal(raw, &meta); err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal([]byte(meta["order"]), &order); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		var e stEntry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			t.Fatal(err)
-		}
-		b := body[e.Offsets[0]:e.Offsets[1]]
-		switch e.DType {
-		case "F32":
-			v := make([]float32, len(b)/4)
-			for i := range v {
-				v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-			}
-			out[name] = tensors.FromFlatDataAndDimensions(v, e.Shape...)
-		case "I64":
-			v := make([]int64, len(b)/8)
-			for i := range v {
-				v[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
-			}
-			out[name] = tensors.FromFlatDataAndDimensions(v, e.Shape...)
-		default:
-			t.Fatalf("%s: dtype %s", name, e.DType)
-		}
-	}
-	return out, order
+	return torchtest.ReadSafetensors(t, path)
 }
 
-// relDiff is max|got − want| / max(max|want|, 1e-3): the worst error relative to the scale of
-// the reference output (a per-tensor ∞-norm relative error).
-func relDiff(got, want []float32) float64 {
-	if len(got) != len(want) {
-		return math.Inf(1)
-	}
-	var diff, scale float64
-	for i := range got {
-		diff = max(diff, math.Abs(float64(got[i])-float64(want[i])))
-		scale = max(scale, math.Abs(float64(want[i])))
-	}
-	return diff / max(scale, 1e-3)
-}
+func relDiff(got, want []float32) float64 { return torchtest.RelDiff(got, want) }
 
 // runModel executes m.Forward on the backend with the given parameter tensors and returns the
 // logits and (in training mode) the new statistics, keyed by name.
@@ -159,11 +75,11 @@ func runModel(t testing.TB, backend compute.Backend, m Model, params map[string]
 // training mode: batch-statistics output and updated running stats.
 func TestTorchEquivalence(t *testing.T) {
 	requireTorch(t)
-	backend := gobackend.GetBackend()
+	backend := backend.Go()
 	for _, name := range []string{"lenet5", "lenet5_cifar", "resnet18", "vgg11", "inception_v3", "alexnet"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), name+".safetensors")
-			cmd := exec.Command(torchPython, "testdata/torch_ref.py", name, path)
+			cmd := exec.Command(torchtest.Python, "testdata/torch_ref.py", name, path)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("torch_ref.py %s: %v\n%s", name, err, out)
 			}

@@ -23,8 +23,9 @@ type profile struct {
 	models   []string
 	bers     []float64
 	trials   int
-	limit    int // Evaluation images (0: the whole split).
-	epochs   int // Training epochs when weights must be trained (0: the trainer's default).
+	limit    int           // Evaluation images (0: the whole split).
+	epochs   int           // Training epochs when weights must be trained (0: the trainer's default).
+	budget   time.Duration // Training time per network when weights must be trained (0: none).
 	describe string
 }
 
@@ -49,6 +50,7 @@ func runReproduce(args []string) error {
 	trials := fs.Int("trials", 0, "trials per variant and BER (default: the profile's)")
 	limit := fs.Int("limit", -1, "evaluation images (default: the profile's; 0: the whole split)")
 	epochs := fs.Int("epochs", 0, "training epochs for missing weights (default: the profile's)")
+	budget := fs.Duration("budget", 0, "wall-clock training budget per network for missing weights (see fortune train --budget)")
 	seed := fs.Uint64("seed", 1, "campaign and training seed")
 	if err := parse(fs, args, false); err != nil {
 		return err
@@ -99,6 +101,12 @@ func runReproduce(args []string) error {
 	if *epochs > 0 {
 		p.epochs = *epochs
 	}
+	if *budget < 0 {
+		return fmt.Errorf("--budget: %s, want > 0", *budget)
+	}
+	if *budget > 0 {
+		p.budget = *budget
+	}
 	if *weightsDir == "" {
 		*weightsDir = filepath.Join(*out, "weights")
 	}
@@ -108,7 +116,7 @@ func runReproduce(args []string) error {
 		var results []string
 		for _, name := range p.models {
 			m, _ := models.New(name)
-			wpath, err := findOrTrain(b, info, &c, m, *weightsDir, p.epochs, *seed)
+			wpath, err := findOrTrain(b, info, &c, m, *weightsDir, p, *seed)
 			if err != nil {
 				return err
 			}
@@ -139,7 +147,8 @@ func runReproduce(args []string) error {
 }
 
 // findOrTrain returns dir/MODEL.safetensors (or .pt) if present, else trains the model there.
-func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model, dir string, epochs int, seed uint64) (string, error) {
+// With a budget, training follows fortune train --budget's recipe.
+func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model, dir string, p profile, seed uint64) (string, error) {
 	st := weightsPath(dir, m.Name())
 	if _, err := os.Stat(st + ".done"); err == nil {
 		return st, nil
@@ -149,7 +158,10 @@ func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model
 		return pt, nil
 	}
 	fmt.Fprintf(os.Stderr, "no weights for %s in %s: training from scratch\n", m.Name(), dir)
-	o := trainOptions{model: m.Name(), epochs: epochs, batch: 128, lr: 0.05, weightDecay: 5e-4, seed: seed, out: st}
+	o := trainOptions{model: m.Name(), epochs: p.epochs, batch: 128, lr: 0.05, weightDecay: 5e-4, seed: seed, out: st, budget: p.budget}
+	if p.budget > 0 {
+		o.warmup, o.smooth = budgetWarmup, budgetSmoothing
+	}
 	if _, err := trainModel(b, info, c, m, o); err != nil {
 		return "", err
 	}

@@ -11,6 +11,16 @@
 //  4. the pure-Go backend ("go"), which needs nothing installed.
 //
 // Nothing is ever downloaded: go-xla's automatic plugin installation is switched off.
+//
+// "go" means [GoConfig]: the pure-Go backend with an unlimited worker pool. Its default pool
+// (compute v0.1.2: 2×GOMAXPROCS slots) can deadlock: the executor runs each ready op in a
+// goroutine that holds a slot for the op's whole run, and a large MatMul inside the op waits in
+// workerspool.Saturate for a further slot without lending its own. When every slot is held by
+// such a MatMul (independent branches, as in Inception-v3, ResNet-18's shortcuts or any
+// backward pass, where dx and dW are independent; likelier under CPU load), all of them wait for
+// ever. With an unlimited pool starting an op never waits, and each Saturate waits only while a
+// task of its own runs (or after its work is done, for a signal that the last finishing task
+// passes on), so the cycle cannot form. A configuration "go:OPTIONS" is passed on as written.
 package backend
 
 import (
@@ -19,6 +29,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
@@ -85,7 +96,10 @@ func resolve(config string) (string, error) {
 	name, plugin, _ := strings.Cut(config, ":")
 	switch name {
 	case gobackend.BackendName:
-		return gobackend.BackendName, nil
+		if config == gobackend.BackendName {
+			return GoConfig, nil
+		}
+		return config, nil
 	case xla.BackendName:
 	default:
 		return "", fmt.Errorf("unknown backend %q in configuration %q: use \"go\", \"xla:cpu\", \"xla:cuda\" or \"xla:/path/to/plugin.so\"", name, config)
@@ -108,6 +122,25 @@ func resolve(config string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("PJRT plugin %q not installed (searched go-xla's folders, $PJRT_PLUGIN_LIBRARY_PATH and Python JAX installs); use \"go\" or an absolute plugin path", pluginName)
+}
+
+// GoConfig is the configuration "go" stands for (see the package documentation).
+const GoConfig = gobackend.BackendName + ":parallelism=-1"
+
+var (
+	goOnce    sync.Once
+	goBackend compute.Backend
+	goErr     error
+)
+
+// Go returns a pure-Go backend in [GoConfig], created once per process and shared (tests and
+// notebooks create many graphs; one backend serves them all). It panics if it cannot be created.
+func Go() compute.Backend {
+	goOnce.Do(func() { goBackend, goErr = newBackend(GoConfig) })
+	if goErr != nil {
+		panic(fmt.Errorf("backend %q: %w", GoConfig, goErr))
+	}
+	return goBackend
 }
 
 // auto picks a configuration when none was given.
@@ -149,14 +182,28 @@ func New(config string) (compute.Backend, Info, error) {
 }
 
 // newBackend creates the backend, turning a panic of the underlying library into an error.
+// The pure-Go backend announces a parallelism option on stdout, which is a command's output:
+// the announcement goes to stderr instead.
 func newBackend(config string) (b compute.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
+	if strings.HasPrefix(config, gobackend.BackendName+":") {
+		stdoutMu.Lock()
+		stdout := os.Stdout
+		os.Stdout = os.Stderr
+		defer func() {
+			os.Stdout = stdout
+			stdoutMu.Unlock()
+		}()
+	}
 	return compute.NewWithConfig(config)
 }
+
+// stdoutMu serializes newBackend's redirection of os.Stdout.
+var stdoutMu sync.Mutex
 
 // Must is New for programs and notebooks that cannot go on without a backend: it panics with
 // a clear message on failure.

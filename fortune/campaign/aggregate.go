@@ -13,12 +13,17 @@ import (
 // order): golden accuracy, memory, execution time relative to the model's 8-bit variant, and
 // per BER the mean accuracy drop with its standard deviation and 95% confidence interval.
 // P_drop and RAP are filled with pm.
+//
+// The statistics are computed from the integer losses golden correct − faulty correct (see
+// report.NewBERStatCounts), not from per-trial float percentages, so trials whose losses
+// cancel give a drop (and P_drop) of exactly 0. A trial evaluated on a different number of
+// inputs than its golden run is an error.
 func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
 	type k struct{ model, variant string }
 	var order []k
 	golden := map[k]Record{}
 	timing := map[k]float64{}
-	drops := map[k]map[float64][]float64{}
+	lost := map[k]map[float64][]int{} // Golden correct − faulty correct, per trial.
 	for _, r := range records {
 		key := k{r.Model, r.Variant}
 		switch r.Kind {
@@ -38,10 +43,14 @@ func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
 		if !ok {
 			return nil, fmt.Errorf("results: trial of %s %s without a golden record", r.Model, r.Variant)
 		}
-		if drops[key] == nil {
-			drops[key] = map[float64][]float64{}
+		if r.Total != g.Total {
+			return nil, fmt.Errorf("results: trial %d of %s %s at BER %g evaluated %d inputs, its golden run %d",
+				r.Trial, r.Model, r.Variant, r.BER, r.Total, g.Total)
 		}
-		drops[key][r.BER] = append(drops[key][r.BER], g.Accuracy()-r.Accuracy())
+		if lost[key] == nil {
+			lost[key] = map[float64][]int{}
+		}
+		lost[key][r.BER] = append(lost[key][r.BER], g.Correct-r.Correct)
 	}
 	var rows []report.Row
 	for _, key := range order {
@@ -54,12 +63,12 @@ func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
 			}
 		}
 		var bers []float64
-		for b := range drops[key] {
+		for b := range lost[key] {
 			bers = append(bers, b)
 		}
 		slices.Sort(bers)
 		for _, b := range bers {
-			s, err := report.NewBERStat(b, drops[key][b], 0.95)
+			s, err := report.NewBERStatCounts(b, lost[key][b], g.Total, 0.95)
 			if err != nil {
 				return nil, fmt.Errorf("results %s %s: %w", key.model, key.variant, err)
 			}

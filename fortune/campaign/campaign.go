@@ -26,9 +26,9 @@ import (
 
 	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/fortune-go/fortune/fortune/inject"
-	"github.com/fortune-go/fortune/fortune/internal/reference"
 	"github.com/fortune-go/fortune/fortune/memory"
 	"github.com/fortune-go/fortune/fortune/quant"
+	"github.com/fortune-go/fortune/fortune/splitmix"
 	"github.com/fortune-go/fortune/fortune/stats"
 	"github.com/fortune-go/fortune/fortune/storage"
 	models "github.com/fortune-go/fortune/gomlx_models"
@@ -148,7 +148,7 @@ func (s Settings) timingRuns() int {
 func TrialSeed(seed uint64, model, variant string, ber float64, trial int) uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s|%s|%.6e", model, variant, ber)
-	return reference.SplitMix64(seed^h.Sum64(), uint64(trial))
+	return splitmix.At(seed^h.Sum64(), uint64(trial))
 }
 
 // Setup is what a campaign runs on.
@@ -289,7 +289,7 @@ func (r *runner) loadBatches() error {
 	return nil
 }
 
-// inferenceGraph: prepared weights (r.prepare.Names() order), x, y [, rng] → number of correct
+// inferenceGraph: prepared weights (r.prepare.Names() order), x, y [, dropout seed] → number of correct
 // predictions.
 func (r *runner) inferenceGraph(in []*Node) *Node {
 	names := r.prepare.Names()
@@ -298,7 +298,7 @@ func (r *runner) inferenceGraph(in []*Node) *Node {
 	x, y := in[n], in[n+1]
 	mode := models.Mode{LegacyDropout: r.s.LegacyDropout, Prepared: true}
 	if r.s.LegacyDropout {
-		mode.RNG = in[n+2]
+		mode.DropoutSeed = in[n+2]
 	}
 	logits, _ := r.Model.Forward(params, x, mode)
 	pred := ArgMax(logits, -1, dtypes.Int32)
@@ -332,17 +332,14 @@ func (r *runner) evaluate(ws []*tensors.Tensor, dropoutSeed uint64, batches int)
 	correct := 0
 	for b := range batches {
 		args = append(args[:n], r.xs[b], r.ys[b])
-		var rng *tensors.Tensor
+		var seed *tensors.Tensor
 		if r.s.LegacyDropout {
-			var err error
-			if rng, err = RNGStateFromSeed(int64(reference.SplitMix64(dropoutSeed, uint64(b)) >> 1)); err != nil {
-				return 0, err
-			}
-			args = append(args, rng)
+			seed = tensors.FromScalar(splitmix.Stream(dropoutSeed, uint64(b)))
+			args = append(args, seed)
 		}
 		out, err := r.infer.Call(args...)
-		if rng != nil {
-			rng.FinalizeAll()
+		if seed != nil {
+			seed.FinalizeAll()
 		}
 		if err != nil {
 			return 0, fmt.Errorf("campaign: inference: %w", err)
@@ -524,7 +521,7 @@ func (r *runner) timing(st *Store, vg *variantGraphs, name string) error {
 
 func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name string, ber float64, golden Record) error {
 	f, _ := inject.Count(ber, vg.plan.Bits())
-	var drops []float64
+	var lost []int // golden.Correct − trial.Correct: the drops as exact counts.
 	rule := stats.StopRule{MinTrials: r.s.minTrials(), MaxTrials: r.s.Trials, HalfWidth: r.s.HalfWidth}
 	r.progress.start(fmt.Sprintf("%s %s BER %.0e", r.s.Model, name, ber), r.s.Trials)
 	defer r.progress.end()
@@ -532,8 +529,8 @@ func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if r.s.HalfWidth > 0 && len(drops) >= rule.MinTrials {
-			if d, err := rule.Check(drops); err == nil && d.Stop {
+		if r.s.HalfWidth > 0 && len(lost) >= rule.MinTrials {
+			if d, err := rule.CheckCounts(lost, r.images, 100); err == nil && d.Stop {
 				r.progress.note(d.Reason)
 				return nil
 			}
@@ -562,9 +559,13 @@ func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name 
 				return err
 			}
 		}
-		drops = append(drops, golden.Accuracy()-rec.Accuracy())
-		m, _ := stats.Mean(drops)
-		r.progress.step(t+1, fmt.Sprintf("drop %.2f pp (mean %.2f)", drops[len(drops)-1], m))
+		lost = append(lost, golden.Correct-rec.Correct)
+		sum := 0
+		for _, l := range lost {
+			sum += l
+		}
+		r.progress.step(t+1, fmt.Sprintf("drop %.2f pp (mean %.2f)", 100*float64(lost[len(lost)-1])/float64(r.images),
+			100*float64(sum)/float64(len(lost)*r.images)))
 	}
 	return nil
 }

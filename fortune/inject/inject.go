@@ -25,6 +25,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified.
+
+	"github.com/fortune-go/fortune/fortune/splitmix"
 )
 
 // Placement says where a trial's faults land.
@@ -234,24 +236,6 @@ type sites struct {
 	shortfall  *Node // int32 scalar
 }
 
-// splitMix64 is the i-th value of the stream with the given seed (uint64 nodes).
-func splitMix64(seed, i *Node) *Node {
-	g := seed.Graph()
-	c := func(v uint64) *Node { return u64(g, v) }
-	shr := func(x *Node, k uint64) *Node { return BitwiseShiftRightLogical(x, c(k)) }
-	z := Add(seed, Mul(Add(i, c(1)), c(0x9E3779B97F4A7C15)))
-	z = Mul(BitwiseXor(z, shr(z, 30)), c(0xBF58476D1CE4E5B9))
-	z = Mul(BitwiseXor(z, shr(z, 27)), c(0x94D049BB133111EB))
-	return BitwiseXor(z, shr(z, 31))
-}
-
-// streamSeed derives independent stream k of a trial seed (reference.StreamSeed).
-func streamSeed(seed *Node, k uint64) *Node {
-	g := seed.Graph()
-	s := BitwiseXor(seed, u64(g, k*0xD1B54A32D192ED03))
-	return splitMix64(s, ScalarZero(g, dtypes.Uint64))
-}
-
 // faultCount computes F = ⌊BER·n⌋ in the graph, as int64 (exactly Count's arithmetic).
 func faultCount(ber *Node, n int64) *Node {
 	return ConvertDType(Floor(MulScalar(ber, float64(n))), dtypes.Int64)
@@ -272,7 +256,7 @@ func sitesOf(seed, ber *Node, p Plan) sites {
 	if p.Placement == Legacy {
 		draws = legacyDraws(seed, iota64, p)
 	} else {
-		draws = Rem(splitMix64(streamSeed(seed, 0), iota64), u64(g, n))
+		draws = Rem(splitmix.AtNode(splitmix.StreamNode(seed, 0), iota64), u64(g, n))
 	}
 	active := Const(g, true)
 	withReplacement := p.Placement != Distinct
@@ -357,12 +341,12 @@ func legacyDraws(seed, iota64 *Node, p Plan) *Node {
 	for i, w := range p.LayerWords {
 		sizes[i], offsets[i] = uint64(w), uint64(p.offsets()[i])
 	}
-	l := Rem(splitMix64(streamSeed(seed, 1), iota64), u64(g, uint64(layers)))
+	l := Rem(splitmix.AtNode(splitmix.StreamNode(seed, 1), iota64), u64(g, uint64(layers)))
 	li := ExpandAxes(ConvertDType(l, dtypes.Int32), -1)
 	size := Gather(Const(g, sizes), li)
 	offset := Gather(Const(g, offsets), li)
-	idx := Rem(splitMix64(streamSeed(seed, 2), iota64), size)
-	bit := Rem(splitMix64(streamSeed(seed, 3), iota64), u64(g, uint64(p.StoredBits)))
+	idx := Rem(splitmix.AtNode(splitmix.StreamNode(seed, 2), iota64), size)
+	bit := Rem(splitmix.AtNode(splitmix.StreamNode(seed, 3), iota64), u64(g, uint64(p.StoredBits)))
 	return Add(Mul(Add(offset, idx), u64(g, uint64(p.StoredBits))), bit)
 }
 
@@ -425,16 +409,15 @@ func negateLegacy(words, c *Node) *Node {
 func bernoulli(words, seed, ber *Node, p Plan) (faulty, stats *Node) {
 	g := words.Graph()
 	n := p.Words()
-	stream := streamSeed(seed, 4)
+	stream := splitmix.StreamNode(seed, 4)
 	j := Iota(g, shapes.Make(dtypes.Uint64, n), 0)
 	w := u64(g, uint64(p.StoredBits))
 	mask := Zeros(g, shapes.Make(dtypes.Uint8, n))
 	hits := Zeros(g, shapes.Make(dtypes.Int32, n))
 	var sign *Node
 	for b := range p.StoredBits {
-		u := splitMix64(stream, Add(Mul(j, w), u64(g, uint64(b))))
-		x := MulScalar(ConvertDType(BitwiseShiftRightLogical(u, u64(g, 11)), dtypes.Float64), math.Ldexp(1, -53))
-		flip := LessThan(x, ber)
+		u := splitmix.AtNode(stream, Add(Mul(j, w), u64(g, uint64(b))))
+		flip := LessThan(splitmix.UnitNode(u), ber)
 		hits = Add(hits, ConvertDType(flip, dtypes.Int32))
 		if p.Sign == SignNegate && b == 7 {
 			sign = flip

@@ -225,8 +225,8 @@ func TestTableIIMarkdownGolden(t *testing.T) {
 
 | Model | Type | Memory Utilization (bits) | Execution Time (%) | Vulnerability 1e-5 | Vulnerability 3e-4 | P_drop (legacy) 1e-5 | P_drop (legacy) 3e-4 |
 |---|---|--:|--:|--:|--:|--:|--:|
-| VGG11 | 8-bit | 225064448 | 100 | 6.00 [3.52, 8.48] | 75.00 [72.52, 77.48] | 50.53E-3 | 1515.82E-3 |
-| VGG11 | P-5-bit | 196931392 | 141.72 | 1.10 [0.85, 1.35] | 68.73 [67.14, 70.33] | 35.45E-3 | 1063.58E-3 |
+| VGG11 | 8-bit | 225064448 | 100 | 6.00 [3.52, 8.48] | 75.0 [72.5, 77.5] | 0.0505 | 1.52 |
+| VGG11 | P-5-bit | 196931392 | 142 | 1.10 [0.852, 1.35] | 68.7 [67.1, 70.3] | 0.0355 | 1.06 |
 `
 	if string(got) != want {
 		t.Errorf("TableIIMarkdown:\n%s\nwant:\n%s", got, want)
@@ -235,7 +235,7 @@ func TestTableIIMarkdownGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(eq6), "| 4.04E-3 |") || !strings.Contains(string(eq6), "P_drop (Eq. 6) 1e-5") {
+	if !strings.Contains(string(eq6), "| 0.00404 |") || !strings.Contains(string(eq6), "P_drop (Eq. 6) 1e-5") {
 		t.Errorf("Eq. 6 Markdown lacks the BER-matched P_drop:\n%s", eq6)
 	}
 	if _, err := TableIIMarkdown(p, rows, TableIIOptions{PDrop: 9}); err == nil {
@@ -329,7 +329,7 @@ func TestCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "| VGG11 | P-5-bit | vulnerability_pp | 3e-4 | 68.73 | 68.73 | 0.00 | 0.0 % | yes |") {
+	if !strings.Contains(string(md), "| VGG11 | P-5-bit | vulnerability_pp | 3e-4 | 68.7 | 68.7 | 0.00333 | 0.00485 % | yes |") {
 		t.Errorf("comparison Markdown:\n%s", md)
 	}
 	c, err := ComparisonCSV(fixedProv, cmp)
@@ -436,10 +436,10 @@ func TestFigures(t *testing.T) {
 		opts FigureOptions
 	}{
 		{"figure5", Figure5, ours, FigureOptions{Title: "Figure 5 (ours)", Provenance: &prov}},
-		{"figure5", Figure5, paper, FigureOptions{DPI: 72}},
-		{"figure6", Figure6, paper, FigureOptions{DPI: 72, PDrop: metrics.LegacyTable}},
+		{"figure5", Figure5, paper, FigureOptions{DPI: 72, HidePaper: true}},
+		{"figure6", Figure6, paper, FigureOptions{DPI: 72, PDrop: metrics.LegacyTable, HidePaper: true}},
 		{"figure6", Figure6, ours, FigureOptions{DPI: 72}},
-		{"figure7", Figure7, paper, FigureOptions{DPI: 72}},
+		{"figure7", Figure7, paper, FigureOptions{DPI: 72, HidePaper: true}},
 	}
 	for _, tc := range tests {
 		f, err := tc.fn(tc.rows, tc.opts)
@@ -481,5 +481,69 @@ func TestFigure6SingleBER(t *testing.T) {
 	f, err := Figure6(rows, FigureOptions{})
 	if err != nil || len(f.PNG) == 0 {
 		t.Fatalf("Figure6 with one BER: %v", err)
+	}
+}
+
+// TestFormatNumber: one format with 3 significant digits for every size of number (the
+// old Table II printed "0.02E-3" beside "9.26e-07", and "-0.00").
+func TestFormatNumber(t *testing.T) {
+	tests := map[float64]string{
+		0: "0", math.Copysign(0, -1): "0", math.NaN(): "–", math.Inf(1): "∞", math.Inf(-1): "-∞",
+		74.529: "74.5", 5.62: "5.62", 0.18: "0.180", 141.72: "142", 100: "100", 999.6: "1.00e+03",
+		1506.3: "1.51e+03", 0.05021: "0.0502", 0.00123: "0.00123", 0.000999: "9.99e-04",
+		2e-5: "2.00e-05", 9.26e-7: "9.26e-07", -0.001: "-0.00100", -4.34e-10: "-4.34e-10", 2.8e-15: "2.80e-15",
+	}
+	for x, want := range tests {
+		if got := FormatNumber(x); got != want {
+			t.Errorf("FormatNumber(%v) = %q, want %q", x, got, want)
+		}
+	}
+}
+
+// TestTableIINegativeMarked: a negative vulnerability and P_drop (noise) carry a mark that
+// a footnote explains; a zero drop prints 0; no cell reads "-0.00" or uses "E-3".
+func TestTableIINegativeMarked(t *testing.T) {
+	stat := func(ber float64, lost ...int) BERStat {
+		s, err := NewBERStatCounts(ber, lost, 2000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	rows := []Row{{Model: "VGG11", Variant: "8-bit", Golden: 98.7, MemoryBits: 491760, ExecTimePct: 100,
+		PerBER: []BERStat{stat(1e-5, 1, 0, -2), stat(3e-5, 2, -2, 0), stat(1e-2, 120, 90, 118)}}}
+	if err := FillDerived(rows, metrics.PDropModel{}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := TableIIMarkdown(fixedProv, rows, TableIIOptions{ShowCI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(md)
+	for _, want := range []string{
+		"| -0.0167† [-0.206, 0.173] | 0 [-0.248, 0.248] | 5.47 [3.38, 7.55] | -5.36e-11† | 0 | 1.76e-05 |",
+		"\n" + negFootnote + "\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Table II lacks %q:\n%s", want, got)
+		}
+	}
+	for _, bad := range []string{"-0.00 ", "-0.00]", "E-3", "e-23"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("Table II contains %q:\n%s", bad, got)
+		}
+	}
+	// No negative value, no footnote.
+	md, err = TableIIMarkdown(fixedProv, tinyRows(t), TableIIOptions{})
+	if err != nil || strings.Contains(string(md), negMark) {
+		t.Errorf("Table II without negative values has a mark or fails (%v):\n%s", err, md)
+	}
+	cmp, err := Compare(rows, metrics.BERMatched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := ComparisonMarkdown(fixedProv, cmp)
+	if err != nil || !strings.Contains(string(cm), "-0.0167†") || !strings.Contains(string(cm), negFootnote) {
+		t.Errorf("comparison (%v) lacks the mark:\n%s", err, cm)
 	}
 }

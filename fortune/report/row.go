@@ -38,7 +38,9 @@ type BERStat struct {
 
 // NewBERStat summarises per-trial accuracy drops (pp) at one BER with a
 // Student-t confidence interval at the given confidence (0 → 95 %).
-// P_drop and RAP are left NaN; see FillDerived.
+// P_drop and RAP are left NaN; see FillDerived. Measured trials should use
+// NewBERStatCounts, which is exact; this is for drops known only as numbers
+// (e.g. the paper's).
 func NewBERStat(ber float64, drops []float64, confidence float64) (BERStat, error) {
 	if confidence == 0 {
 		confidence = stats.DefaultConfidence
@@ -47,12 +49,35 @@ func NewBERStat(ber float64, drops []float64, confidence float64) (BERStat, erro
 	if err != nil {
 		return BERStat{}, fmt.Errorf("BER %g statistics: %w", ber, err)
 	}
+	return newBERStat(ber, s), nil
+}
+
+// NewBERStatCounts summarises the trials at one BER from integer counts: lost[i]
+// is the number of correct predictions trial i lost against the golden run
+// (golden correct − faulty correct, negative when the faulty run did better),
+// out of total evaluated inputs. The drops in pp are 100·lost[i]/total; mean,
+// standard deviation and interval are computed from the integers
+// (stats.SummarizeCounts), so trials whose losses cancel give a vulnerability
+// of exactly 0 and identical losses give a zero-width interval. Confidence 0
+// means 95 %. P_drop and RAP are left NaN; see FillDerived.
+func NewBERStatCounts(ber float64, lost []int, total int, confidence float64) (BERStat, error) {
+	if confidence == 0 {
+		confidence = stats.DefaultConfidence
+	}
+	s, err := stats.SummarizeCounts(lost, total, 100, confidence)
+	if err != nil {
+		return BERStat{}, fmt.Errorf("BER %g statistics: %w", ber, err)
+	}
+	return newBERStat(ber, s), nil
+}
+
+func newBERStat(ber float64, s stats.Summary) BERStat {
 	st := BERStat{BER: ber, VulMean: s.Mean, VulStd: s.Std, CILow: s.Lo, CIHigh: s.Hi, Trials: s.N,
 		PDropEq6: nan, PDropLegacy: nan, RAP: nan}
 	if s.N < 2 {
 		st.VulStd, st.CILow, st.CIHigh = nan, nan, nan
 	}
-	return st, nil
+	return st
 }
 
 // Row is one measured (model, variant) row of our Table II, with its golden

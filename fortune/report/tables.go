@@ -38,34 +38,56 @@ func csvNum(x float64) string {
 	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
-// md2 formats with 2 decimals, "–" for NaN.
-func md2(x float64) string {
+// FormatNumber formats x for a table or figure with 3 significant digits, the one number
+// format of the Markdown tables: plain decimals when 1e-3 ≤ |x| < 1e3 after
+// rounding (74.5, 5.62, 0.180, 142, 0.00123), otherwise scientific with a
+// two-digit exponent (9.26e-07, 1.51e+03). Trailing zeros are kept, so every value shows its 3
+// digits. Zero prints "0", NaN "–" and infinities "∞"/"-∞".
+func FormatNumber(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "–"
+	case math.IsInf(x, 1):
+		return "∞"
+	case math.IsInf(x, -1):
+		return "-∞"
+	case x == 0:
+		return "0"
+	}
+	e := strconv.FormatFloat(x, 'e', 2, 64) // Rounded first: 999.6 → 1.00e+03.
+	exp, err := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+	if err != nil || exp < -3 || exp > 2 {
+		return e
+	}
+	return strconv.FormatFloat(x, 'f', max(0, 2-exp), 64)
+}
+
+// negMark marks a negative vulnerability, P_drop or RAP in the tables and
+// figures; negFootnote explains it.
+const (
+	negMark     = "†"
+	negFootnote = "† Negative: on average the faulty trials classified more inputs correctly " +
+		"than the fault-free network, so the mean accuracy drop (and with it P_drop and RAP) is " +
+		"below 0. Faults do not improve a network; this is sampling noise around 0 (see the interval)."
+)
+
+// formatAccuracy formats a fault-free accuracy (%) with 2 decimals, the paper's
+// Table I format and the resolution of the measurement (1 image of 9,984 is
+// 0.01 pp): with 3 significant digits the paper's 92.19 (5-bit) and 92.18
+// (4-bit) would both read 92.2. NaN prints "–".
+func formatAccuracy(x float64) string {
 	if math.IsNaN(x) {
 		return "–"
 	}
 	return strconv.FormatFloat(x, 'f', 2, 64)
 }
 
-// mdE3 formats P_drop like the paper: 50.21E-3; values too small for two decimals in E-3
-// (small networks) keep three significant digits in plain scientific notation.
-func mdE3(x float64) string {
-	if math.IsNaN(x) {
-		return "–"
+// numMarked is FormatNumber with negMark appended to a negative value.
+func numMarked(x float64) string {
+	if x < 0 {
+		return FormatNumber(x) + negMark
 	}
-	if x != 0 && math.Abs(x) < 0.005e-3 {
-		return strconv.FormatFloat(x, 'e', 2, 64)
-	}
-	return strconv.FormatFloat(x*1e3, 'f', 2, 64) + "E-3"
-}
-
-// mdTrim formats with at most 2 decimals, trailing zeros dropped (100, 141.72).
-func mdTrim(x float64) string {
-	if math.IsNaN(x) {
-		return "–"
-	}
-	s := strconv.FormatFloat(x, 'f', 2, 64)
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
+	return FormatNumber(x)
 }
 
 // PaperType returns the paper's label of a variant: "8-bit", "P-5-bit", and
@@ -190,8 +212,8 @@ func TableICSV(prov Provenance, rows []Row) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// TableIMarkdown renders our Table I as Markdown (2 decimals), preceded by a
-// provenance header block.
+// TableIMarkdown renders our Table I as Markdown (2 decimals, as the paper's;
+// see formatAccuracy), preceded by a provenance header block.
 func TableIMarkdown(prov Provenance, rows []Row) ([]byte, error) {
 	models, widths, acc, err := tableI(rows)
 	if err != nil {
@@ -199,7 +221,7 @@ func TableIMarkdown(prov Provenance, rows []Row) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	mdHeader(&buf, prov, "Table I (base accuracy, %)")
-	body := tableIBody(models, widths, acc, md2)
+	body := tableIBody(models, widths, acc, formatAccuracy)
 	align := []string{"l"}
 	for range models {
 		align = append(align, "r")
@@ -305,8 +327,10 @@ type TableIIOptions struct {
 }
 
 // TableIIMarkdown renders Table II in the paper's layout: Model, Type,
-// Memory Utilization, Execution Time (%), Vulnerability per BER (2 decimals)
-// and P_drop per BER (in E-3), preceded by a provenance header block.
+// Memory Utilization, Execution Time (%), Vulnerability per BER and P_drop per
+// BER, preceded by a provenance header block. Every number but the memory (an
+// exact count) has 3 significant digits (see FormatNumber); a negative vulnerability or
+// P_drop (noise) is marked † and explained below the table.
 func TableIIMarkdown(prov Provenance, rows []Row, opts TableIIOptions) ([]byte, error) {
 	if opts.PDrop != metrics.BERMatched && opts.PDrop != metrics.LegacyTable {
 		return nil, fmt.Errorf("table II markdown: unknown P_drop mode %v", opts.PDrop)
@@ -329,14 +353,16 @@ func TableIIMarkdown(prov Provenance, rows []Row, opts TableIIOptions) ([]byte, 
 		align = append(align, "r")
 	}
 	var body [][]string
+	negative := false
 	for _, r := range rows {
-		rec := []string{NormalizeModel(r.Model), PaperType(r.Variant), strconv.FormatInt(r.MemoryBits, 10), mdTrim(r.ExecTimePct)}
+		rec := []string{NormalizeModel(r.Model), PaperType(r.Variant), strconv.FormatInt(r.MemoryBits, 10), FormatNumber(r.ExecTimePct)}
 		for _, b := range bers {
 			s := statAt(r, b)
-			cell := md2(s.VulMean)
+			cell := numMarked(s.VulMean)
 			if opts.ShowCI && !math.IsNaN(s.CILow) && !math.IsNaN(s.CIHigh) {
-				cell += " [" + md2(s.CILow) + ", " + md2(s.CIHigh) + "]"
+				cell += " [" + FormatNumber(s.CILow) + ", " + FormatNumber(s.CIHigh) + "]"
 			}
+			negative = negative || s.VulMean < 0
 			rec = append(rec, cell)
 		}
 		for _, b := range bers {
@@ -345,11 +371,15 @@ func TableIIMarkdown(prov Provenance, rows []Row, opts TableIIOptions) ([]byte, 
 			if opts.PDrop == metrics.LegacyTable {
 				p = s.PDropLegacy
 			}
-			rec = append(rec, mdE3(p))
+			negative = negative || p < 0
+			rec = append(rec, numMarked(p))
 		}
 		body = append(body, rec)
 	}
 	mdTable(&buf, hdr, align, body)
+	if negative {
+		buf.WriteString("\n" + negFootnote + "\n")
+	}
 	return buf.Bytes(), nil
 }
 
@@ -465,14 +495,18 @@ func ComparisonCSV(prov Provenance, cmp []Comparison) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// ComparisonMarkdown renders comparisons as Markdown, numbers formatted like
-// the paper (P_drop in E-3, memory in bits, others 2 decimals).
+// ComparisonMarkdown renders comparisons as Markdown: memory in whole bits,
+// accuracies with 2 decimals (as Table I), every other number with 3
+// significant digits (see FormatNumber); a negative value of
+// ours (a vulnerability or P_drop below 0: noise) is marked † and explained
+// below the table.
 func ComparisonMarkdown(prov Provenance, cmp []Comparison) ([]byte, error) {
 	var buf bytes.Buffer
 	mdHeader(&buf, prov, "Comparison with the paper (ours − paper)")
 	var body [][]string
+	negative := false
 	for _, c := range cmp {
-		f := md2
+		f, ours := FormatNumber, FormatNumber
 		switch {
 		case c.Quantity == "memory_bits":
 			f = func(x float64) string {
@@ -481,8 +515,12 @@ func ComparisonMarkdown(prov Provenance, cmp []Comparison) ([]byte, error) {
 				}
 				return strconv.FormatFloat(x, 'f', 0, 64)
 			}
-		case strings.HasPrefix(c.Quantity, "pdrop"):
-			f = mdE3
+			ours = f
+		case c.Quantity == "golden_pct":
+			f, ours = formatAccuracy, formatAccuracy
+		case c.Quantity == "vulnerability_pp" || strings.HasPrefix(c.Quantity, "pdrop"):
+			ours = numMarked
+			negative = negative || c.Ours < 0
 		}
 		ber := ""
 		if c.BER != 0 {
@@ -490,16 +528,19 @@ func ComparisonMarkdown(prov Provenance, cmp []Comparison) ([]byte, error) {
 		}
 		rel := "–"
 		if !math.IsNaN(c.RelDiffPct) {
-			rel = strconv.FormatFloat(c.RelDiffPct, 'f', 1, 64) + " %"
+			rel = FormatNumber(c.RelDiffPct) + " %"
 		}
 		in := c.PaperInCI
 		if in == "" {
 			in = "–"
 		}
-		body = append(body, []string{c.Model, PaperType(c.Variant), c.Quantity, ber, f(c.Ours), f(c.Paper), f(c.Diff), rel, in})
+		body = append(body, []string{c.Model, PaperType(c.Variant), c.Quantity, ber, ours(c.Ours), f(c.Paper), f(c.Diff), rel, in})
 	}
 	mdTable(&buf, []string{"Model", "Type", "Quantity", "BER", "Ours", "Paper", "Diff", "Diff %", "Paper in our CI"},
 		[]string{"l", "l", "l", "l", "r", "r", "r", "r", "l"}, body)
+	if negative {
+		buf.WriteString("\n" + negFootnote + "\n")
+	}
 	return buf.Bytes(), nil
 }
 

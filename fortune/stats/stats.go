@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -134,6 +135,56 @@ func Summarize(xs []float64, confidence float64) (Summary, error) {
 	s.StdErr = s.Std / math.Sqrt(float64(len(xs)))
 	s.HalfWidth = s.T * s.StdErr
 	s.Lo, s.Hi = m-s.HalfWidth, m+s.HalfWidth
+	return s, nil
+}
+
+// SummarizeCounts is Summarize for values given as integer counts: the i-th
+// value is scale·counts[i]/per, e.g. the accuracy drop in percentage points of
+// a trial that lost counts[i] of per correct predictions (scale 100). The sums
+// are formed in exact integer arithmetic before any division, so counts that
+// sum to zero give a mean of exactly 0 (never a float residue such as 2.8e-15),
+// equal counts give a standard deviation and half-width of exactly 0, and the
+// mean is scale·Σcounts/(N·per) rounded once (when scale·Σcounts is exact, as
+// for an integer scale such as 100).
+func SummarizeCounts(counts []int, per int, scale, confidence float64) (Summary, error) {
+	switch {
+	case len(counts) == 0:
+		return Summary{}, fmt.Errorf("summarize counts: %w", ErrEmpty)
+	case per <= 0:
+		return Summary{}, fmt.Errorf("summarize counts: denominator %d must be positive", per)
+	case !(scale > 0) || math.IsInf(scale, 0):
+		return Summary{}, fmt.Errorf("summarize counts: scale %v must be positive and finite", scale)
+	}
+	if err := checkConfidence(confidence); err != nil {
+		return Summary{}, fmt.Errorf("summarize counts: %w", err)
+	}
+	n := int64(len(counts))
+	sum, sumSq := new(big.Int), new(big.Int)
+	for _, c := range counts {
+		x := big.NewInt(int64(c))
+		sum.Add(sum, x)
+		sumSq.Add(sumSq, x.Mul(x, x))
+	}
+	// mean = scale·sum/(n·per): the quotient of two exact values, rounded once.
+	sumf, _ := new(big.Float).SetInt(sum).Float64()
+	s := Summary{N: len(counts), Mean: scale * sumf / (float64(n) * float64(per)), Confidence: confidence}
+	if n == 1 {
+		inf := math.Inf(1)
+		s.StdErr, s.T, s.HalfWidth, s.Lo, s.Hi = inf, inf, inf, math.Inf(-1), inf
+		return s, nil
+	}
+	// Σ(x−x̄)² = (n·Σx² − (Σx)²)/n, exact in integers.
+	ss := new(big.Int).Mul(big.NewInt(n), sumSq)
+	ss.Sub(ss, new(big.Int).Mul(sum, sum))
+	ssf, _ := new(big.Float).SetInt(ss).Float64()
+	s.Std = scale / float64(per) * math.Sqrt(ssf/(float64(n)*float64(n-1)))
+	var err error
+	if s.T, err = TQuantile((1+confidence)/2, float64(n-1)); err != nil {
+		return Summary{}, fmt.Errorf("summarize counts: %w", err)
+	}
+	s.StdErr = s.Std / math.Sqrt(float64(n))
+	s.HalfWidth = s.T * s.StdErr
+	s.Lo, s.Hi = s.Mean-s.HalfWidth, s.Mean+s.HalfWidth
 	return s, nil
 }
 
@@ -273,6 +324,17 @@ func (r StopRule) Validate() error {
 
 // Check decides whether the campaign that produced values may stop.
 func (r StopRule) Check(values []float64) (Decision, error) {
+	return r.check(len(values), func(conf float64) (Summary, error) { return Summarize(values, conf) })
+}
+
+// CheckCounts is Check for values given as integer counts, value i being
+// scale·counts[i]/per (see SummarizeCounts): the decision rests on exact sums,
+// so e.g. identical counts give a half-width of exactly 0.
+func (r StopRule) CheckCounts(counts []int, per int, scale float64) (Decision, error) {
+	return r.check(len(counts), func(conf float64) (Summary, error) { return SummarizeCounts(counts, per, scale, conf) })
+}
+
+func (r StopRule) check(n int, summarize func(confidence float64) (Summary, error)) (Decision, error) {
 	if err := r.Validate(); err != nil {
 		return Decision{}, err
 	}
@@ -280,10 +342,10 @@ func (r StopRule) Check(values []float64) (Decision, error) {
 	if conf == 0 {
 		conf = DefaultConfidence
 	}
-	if len(values) == 0 {
+	if n == 0 {
 		return Decision{Reason: fmt.Sprintf("no trials yet (minimum %d)", r.MinTrials)}, nil
 	}
-	s, err := Summarize(values, conf)
+	s, err := summarize(conf)
 	if err != nil {
 		return Decision{}, fmt.Errorf("stop rule: %w", err)
 	}

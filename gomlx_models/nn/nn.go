@@ -17,11 +17,14 @@ import (
 	"slices"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	gomlxnn "github.com/gomlx/gomlx/ml/nn"
 	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/fortune-go/fortune/fortune/splitmix"
 )
 
 // GoBackendName is the short name (Backend.String()) of GoMLX's pure-Go backend. Its Name()
@@ -381,7 +384,7 @@ func spaceToDepth(x, matrix *Node, kh, kw, s int) (*Node, *Node, int, int, [2]in
 	x = PadSpatial(x, [2][2]int{{0, hb*s - h}, {0, wb*s - w}}, 0)
 	x = Reshape(TransposeAllAxes(Reshape(x, b, hb, s, wb, s, c), 0, 1, 3, 2, 4, 5), b, hb, wb, s*s*c)
 	k := Reshape(matrix, o, kh, kw, c)
-	k = Pad(k, ScalarZero(k.Graph(), k.DType()), PadAxis{}, PadAxis{End: bh*s - kh}, PadAxis{End: bw*s - kw}, PadAxis{})
+	k = padEnd(padEnd(k, 1, bh*s-kh), 2, bw*s-kw)
 	k = Reshape(TransposeAllAxes(Reshape(k, o, bh, s, bw, s, c), 0, 1, 3, 2, 4, 5), o, bh*bw*s*s*c)
 	if biasColumn != nil {
 		k = Concatenate([]*Node{k, biasColumn}, 1)
@@ -415,11 +418,24 @@ func PadSpatial(x *Node, padding [2][2]int, fill float64) *Node {
 	return x
 }
 
+// padEnd appends n zeros to axis of x by concatenation (GoMLX's Pad has no gradient).
+func padEnd(x *Node, axis, n int) *Node {
+	if n == 0 {
+		return x
+	}
+	dims := slices.Clone(x.Shape().Dimensions)
+	dims[axis] = n
+	return Concatenate([]*Node{x, Zeros(x.Graph(), shapes.Make(x.DType(), dims...))}, axis)
+}
+
 // perChannel reshapes a (C) vector to broadcast on the last (channel) axis of x.
 func perChannel(v, x *Node) *Node { return ExpandLeftToRank(v, x.Rank()) }
 
-// ReLU is max(x, 0).
-func ReLU(x *Node) *Node { return Max(x, ScalarZero(x.Graph(), x.DType())) }
+// ReLU is max(x, 0), with PyTorch's gradient: zero where x ≤ 0, x = 0 included. (GoMLX's Max
+// passes the whole gradient to its first operand on a tie, so Max(x, 0) would pass it at 0.)
+func ReLU(x *Node) *Node {
+	return Where(GreaterThan(x, ScalarZero(x.Graph(), x.DType())), x, ZerosLike(x))
+}
 
 // dense is x·wᵀ (+ bias) (then ReLU) with w (O, I): GoMLX's fused Dense (MatMul + in-place bias)
 // where the backend has it, primitives otherwise. The ReLU is a separate Max(x, 0): the fused
@@ -658,14 +674,22 @@ func PrepareLinear(weight *Node) *Node {
 // LinearPrepared is [Linear] (then a ReLU when relu) on a [PrepareLinear] weight (I, O).
 func LinearPrepared(x, weight, bias *Node, relu bool) *Node { return denseIO(x, weight, bias, relu) }
 
-// Dropout is PyTorch's (inverted) dropout: each element is zeroed with probability p and the
-// survivors are scaled by 1/(1−p). It consumes rng and returns the advanced state.
-func Dropout(rng, x *Node, p float64) (newRNG, y *Node) {
+// Dropout is PyTorch's (inverted) dropout with a mask drawn from a counter-based generator
+// instead of a generator state: element i (in row-major order) of x survives when
+// splitmix.Unit(splitmix.At(splitmix.Stream(seed, stream), i)) ≥ p, and survivors are scaled by
+// 1/(1−p). seed is a uint64 scalar node; stream tells a network's dropout layers apart. The mask
+// is a pure function of (seed, stream, i): the same on every backend, and recomputable outside
+// the graph (the PyTorch reference tests apply it to the same tensors).
+func Dropout(seed *Node, stream uint64, x *Node, p float64) *Node {
 	if p <= 0 {
-		return rng, x
+		return x
 	}
-	newRNG, u := RandomUniform(rng, shapes.Make(x.DType(), x.Shape().Dimensions...))
-	keep := GreaterOrEqual(u, Scalar(x.Graph(), x.DType(), p))
-	y = Where(keep, MulScalar(x, 1/(1-p)), ZerosLike(x))
-	return newRNG, y
+	g := x.Graph()
+	i := Iota(g, shapes.Make(dtypes.Uint64, x.Shape().Dimensions...), 0)
+	if x.Rank() > 1 {
+		i = Reshape(Iota(g, shapes.Make(dtypes.Uint64, x.Shape().Size()), 0), x.Shape().Dimensions...)
+	}
+	u := splitmix.UnitNode(splitmix.AtNode(splitmix.StreamNode(seed, stream), i))
+	keep := GreaterOrEqual(u, Scalar(g, dtypes.Float64, p))
+	return Where(keep, MulScalar(x, 1/(1-p)), ZerosLike(x))
 }

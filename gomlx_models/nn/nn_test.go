@@ -8,13 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/fortune-go/fortune/fortune/splitmix"
+	"github.com/fortune-go/fortune/gomlx_models/internal/torchtest"
 )
 
-var goBackend = gobackend.GetBackend
+var goBackend = backend.Go
 
 // run compiles fn on the pure-Go backend and returns its outputs as flat float32 slices.
 func run(t testing.TB, backend compute.Backend, fn func(g *Graph, in []*Node) []*Node, inputs ...*tensors.Tensor) [][]float32 {
@@ -50,18 +53,8 @@ func randTensor(r *rand.Rand, dims ...int) ([]float32, *tensors.Tensor) {
 	return data, tensors.FromFlatDataAndDimensions(data, dims...)
 }
 
-// maxRelDiff is max|a−b| / max(max|b|, 1e-3): the error relative to the reference's scale.
-func maxRelDiff(a, b []float32) float64 {
-	if len(a) != len(b) {
-		return math.Inf(1)
-	}
-	var diff, scale float64
-	for i := range a {
-		diff = max(diff, math.Abs(float64(a[i])-float64(b[i])))
-		scale = max(scale, math.Abs(float64(b[i])))
-	}
-	return diff / max(scale, 1e-3)
-}
+// maxRelDiff is torchtest.RelDiff: max|a−b| / max(max|b|, 1e-3).
+var maxRelDiff = torchtest.RelDiff
 
 // naiveConv is a direct NHWC convolution with a PyTorch (O, I, kh, kw) weight.
 func naiveConv(x []float32, b, h, w, c int, wt []float32, o, kh, kw int, stride [2]int, pad [2][2]int) (y []float32, ho, wo int) {
@@ -277,24 +270,28 @@ func TestLayouts(t *testing.T) {
 	}
 }
 
-// TestDropout checks the keep rate and the 1/(1−p) scaling.
+// TestDropout checks the keep rate, the 1/(1−p) scaling, and that the mask is the documented
+// function of (seed, stream, element index), recomputed here in plain Go.
 func TestDropout(t *testing.T) {
-	ones := make([]float32, 10000)
+	const rows, cols = 100, 100
+	ones := make([]float32, rows*cols)
 	for i := range ones {
 		ones[i] = 1
 	}
+	const seed, stream = 42, 3
 	outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
-		_, y := Dropout(RNGStateFromSeedForGraph(g, 42), in[0], 0.5)
-		return []*Node{y}
-	}, tensors.FromFlatDataAndDimensions(ones, len(ones)))
+		return []*Node{Dropout(Const(g, uint64(seed)), stream, in[0], 0.5)}
+	}, tensors.FromFlatDataAndDimensions(ones, rows, cols))
 	kept := 0
-	for _, v := range outs[0] {
-		switch v {
-		case 0:
-		case 2:
+	s := splitmix.Stream(seed, stream)
+	for i, v := range outs[0] {
+		want := float32(0)
+		if splitmix.Unit(splitmix.At(s, uint64(i))) >= 0.5 {
+			want = 2
 			kept++
-		default:
-			t.Fatalf("dropout output %g, want 0 or 2", v)
+		}
+		if v != want {
+			t.Fatalf("element %d: dropout output %g, want %g", i, v, want)
 		}
 	}
 	if kept < 4800 || kept > 5200 {

@@ -9,6 +9,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/fortune-go/fortune/fortune/splitmix"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 )
@@ -48,8 +49,8 @@ type EvalOptions struct {
 	// Rewrite, if set, edits the parameters inside the graph (see [RewriteFn]).
 	Rewrite RewriteFn
 	// DropoutSeed seeds dropout when the mode keeps it active at evaluation (Mode.LegacyDropout):
-	// batch i uses the RNG state graph.RNGStateFromSeed(DropoutSeed + i).
-	DropoutSeed int64
+	// batch i uses the seed splitmix.Stream(DropoutSeed, i).
+	DropoutSeed uint64
 }
 
 // Evaluator computes a model's accuracy over datasets with one compiled graph (per number of
@@ -66,7 +67,8 @@ type Evaluator struct {
 }
 
 // NewEvaluator prepares the evaluation of model in inference mode (mode.Training must be false;
-// mode.RNG must be nil: the evaluator feeds the RNG state itself when mode.LegacyDropout is set).
+// mode.DropoutSeed must be nil: the evaluator feeds the seed itself when mode.LegacyDropout is
+// set).
 func NewEvaluator(backend compute.Backend, model models.Model, batchSize int, mode models.Mode, opts EvalOptions) (*Evaluator, error) {
 	if batchSize <= 0 {
 		return nil, fmt.Errorf("evaluate %s: batch size %d", model.Name(), batchSize)
@@ -74,8 +76,8 @@ func NewEvaluator(backend compute.Backend, model models.Model, batchSize int, mo
 	if mode.Training {
 		return nil, fmt.Errorf("evaluate %s: Mode.Training is set; evaluation runs in inference mode", model.Name())
 	}
-	if mode.RNG != nil {
-		return nil, fmt.Errorf("evaluate %s: Mode.RNG must be nil (the evaluator supplies the RNG state)", model.Name())
+	if mode.DropoutSeed != nil {
+		return nil, fmt.Errorf("evaluate %s: Mode.DropoutSeed must be nil (the evaluator supplies the seed)", model.Name())
 	}
 	e := &Evaluator{backend: backend, model: model, specs: model.Params(), batchSize: batchSize,
 		mode: mode, opts: opts, shape: model.InputShape()}
@@ -87,8 +89,8 @@ func NewEvaluator(backend compute.Backend, model models.Model, batchSize int, mo
 	return e, nil
 }
 
-// graph is the evaluation graph: inputs are the parameters (model order), the batch x, the RNG
-// state when dropout is active, then the extra inputs; the output is the predicted class per
+// graph is the evaluation graph: inputs are the parameters (model order), the batch x, the
+// dropout seed when dropout is active, then the extra inputs; the output is the predicted class per
 // example (int32).
 func (e *Evaluator) graph(g *Graph, in []*Node) []*Node {
 	n := len(e.specs)
@@ -97,7 +99,7 @@ func (e *Evaluator) graph(g *Graph, in []*Node) []*Node {
 	rest := in[n+1:]
 	mode := e.mode
 	if mode.LegacyDropout {
-		mode.RNG = rest[0]
+		mode.DropoutSeed = rest[0]
 		rest = rest[1:]
 	}
 	if e.opts.Rewrite != nil {
@@ -140,18 +142,16 @@ func (e *Evaluator) Evaluate(params []*tensors.Tensor, ds Dataset, extra ...*ten
 			args = append(args, p)
 		}
 		args = append(args, xt)
-		var rngState *tensors.Tensor
+		var seed *tensors.Tensor
 		if e.mode.LegacyDropout {
-			if rngState, err = RNGStateFromSeed(e.opts.DropoutSeed + int64(batch)); err != nil {
-				return 0, 0, fmt.Errorf("evaluate %s: %w", name, err)
-			}
-			args = append(args, rngState)
+			seed = tensors.FromScalar(splitmix.Stream(e.opts.DropoutSeed, uint64(batch)))
+			args = append(args, seed)
 		}
 		for _, t := range extra {
 			args = append(args, t)
 		}
 		out, err := e.exec.Call(args...)
-		finalize(xt, rngState)
+		finalize(xt, seed)
 		if err != nil {
 			return 0, 0, fmt.Errorf("evaluate %s: batch at %d: %w", name, start, err)
 		}
@@ -176,7 +176,7 @@ func (e *Evaluator) Close() { e.exec.Finalize() }
 // Evaluate returns the number of examples of ds that model classifies correctly with params (any
 // order; conformed to the model, see [checkpoint.Params.Conform]), in batches of batchSize, on
 // backend. mode must be an inference mode (see [NewEvaluator]); with mode.LegacyDropout the
-// dropout masks are seeded with 42 (the authors' seed) plus the batch index.
+// dropout masks of batch i are seeded with splitmix.Stream(42, i) (42: the authors' seed).
 func Evaluate(backend compute.Backend, model models.Model, params *checkpoint.Params, ds Dataset, batchSize int, mode models.Mode) (correct, total int, err error) {
 	ts, err := ParamTensors(model, params)
 	if err != nil {

@@ -47,7 +47,7 @@ func (p *progress) step(step int, loss, acc, lr float64) {
 		return
 	}
 	inEpoch := (step-1)%p.perEpoch + 1
-	last := inEpoch == p.perEpoch
+	last := inEpoch == p.perEpoch || step == p.total
 	now := time.Now()
 	switch p.style {
 	case ProgressLines:
@@ -85,6 +85,15 @@ func (p *progress) line(step, inEpoch int, loss, acc, lr float64, now time.Time)
 	}
 	return fmt.Sprintf("epoch %d/%d [%s] %d/%d loss %.4f acc %.2f%% lr %.4g %.1f it/s ETA %s",
 		epoch, p.epochs, bar, inEpoch, p.perEpoch, loss, acc, lr, rate, eta)
+}
+
+// setTotal changes the run's length to total steps (a budgeted run's plan).
+func (p *progress) setTotal(total int) {
+	if p == nil {
+		return
+	}
+	p.total = total
+	p.epochs = (total + p.perEpoch - 1) / p.perEpoch
 }
 
 // message writes a full line (ending a "\r" bar line first).

@@ -18,6 +18,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/fortune-go/fortune/fortune/splitmix"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 )
@@ -34,6 +35,18 @@ type Config struct {
 	MinLR float64
 	// WarmupSteps ramps the learning rate linearly from LR/WarmupSteps to LR first (0: none).
 	WarmupSteps int
+	// WarmupFraction, when WarmupSteps is 0, makes the warm-up that fraction of the run's steps
+	// (with Budget: of the steps it plans), which with the cosine decay gives a one-cycle shape.
+	WarmupFraction float64
+	// LabelSmoothing ε trains on the targets (1−ε)·one-hot + ε/classes (PyTorch's
+	// cross_entropy label_smoothing); the reported loss is that smoothed cross-entropy.
+	LabelSmoothing float64
+	// Budget, if positive, fits the run to that wall-clock time, evaluations included: after
+	// BudgetProbeSteps timed steps (the first, which compiles, is not timed) the trainer fixes
+	// the number of steps to what the rest of the budget holds at the measured step time, at
+	// most Epochs epochs, and schedules the learning rate over them. The run may end inside an
+	// epoch; it is then evaluated there. A resumed run keeps the planned steps.
+	Budget time.Duration
 	// Momentum is SGD's momentum (PyTorch semantics: buf = Momentum·buf + grad; no dampening).
 	Momentum float64
 	// WeightDecay is the L2 penalty added to every trainable parameter's gradient (PyTorch's
@@ -43,6 +56,10 @@ type Config struct {
 	Seed uint64
 	// Shuffle draws a new order of the training set every epoch.
 	Shuffle bool
+	// NativeConv trains with GoMLX's own convolution op (models.Mode.UseNativeConv) instead of
+	// the pure-Go backend's Winograd and patches+MatMul forms: slower there, but the direct sums
+	// PyTorch computes too (Winograd's transforms round more). Other backends always use it.
+	NativeConv bool
 	// Augment is the random augmentation applied to every training batch.
 	Augment Augment
 
@@ -96,6 +113,9 @@ type Result struct {
 	TrainLoss, TrainAccuracy float64
 	// TestAccuracy is the accuracy (percent) on Config.Eval at the last epoch end, or -1.
 	TestAccuracy float64
+	// PlannedSteps is the run's length in steps (Epochs epochs, or what Budget held), and
+	// StepsPerEpoch the steps of one epoch.
+	PlannedSteps, StepsPerEpoch int
 	// Resumed says the run continued from a checkpoint.
 	Resumed bool
 	// Stopped says training stopped on Config.StopAfterSteps before the last epoch's end.
@@ -110,6 +130,8 @@ const (
 	metaEpochSeen   = "epoch_seen"
 	metaTrainLoss   = "train_loss"
 	metaTrainAcc    = "train_accuracy"
+	metaPlanned     = "planned_steps"
+	metaElapsed     = "elapsed_seconds"
 	momentumPrefix  = checkpoint.StatePrefix + "momentum."
 	configKeyPrefix = "train."
 )
@@ -125,7 +147,16 @@ type trainer struct {
 	numClasses int
 	shape      [3]int
 	perEpoch   int
-	total      int
+	total      int // Steps of the run: Epochs epochs, until a budgeted run plans fewer.
+
+	// Budget bookkeeping: planned says total is final; elapsed is the time spent by earlier
+	// (interrupted) parts of the run; started is when this part began; probeFrom and probeStart
+	// mark the first timed step.
+	planned    bool
+	elapsed    time.Duration
+	started    time.Time
+	probeFrom  int
+	probeStart time.Time
 
 	// State: params (model order) and momentum buffers (trainIdx order).
 	params, momentum []*tensors.Tensor
@@ -209,15 +240,19 @@ func (t *trainer) close() {
 
 // stepGraph is one SGD step. Inputs: the parameters (model order), the momentum buffers
 // (trainable parameters), x (B, C, H, W), y (B) int32, the learning rate (float32 scalar) and
-// the dropout RNG state. Outputs: the new parameters, the new momentum buffers, the mean loss and
+// the dropout seed (uint64 scalar). Outputs: the new parameters, the new momentum buffers, the mean loss and
 // the number of correct predictions (int32).
 func (t *trainer) stepGraph(g *Graph, in []*Node) []*Node {
 	np, nt := len(t.specs), len(t.trainIdx)
 	params, mom := in[:np], in[np:np+nt]
-	x, y, lr, rng := in[np+nt], in[np+nt+1], in[np+nt+2], in[np+nt+3]
-	logits, stats := t.model.Forward(ParamNodes(t.specs, params), x, models.Mode{Training: true, RNG: rng})
+	x, y, lr, seed := in[np+nt], in[np+nt+1], in[np+nt+2], in[np+nt+3]
+	logits, stats := t.model.Forward(ParamNodes(t.specs, params), x, models.Mode{Training: true, DropoutSeed: seed, UseNativeConv: t.cfg.NativeConv})
 	logp := LogSoftmax(logits, -1)
-	loss := Neg(ReduceAllMean(ReduceSum(Mul(OneHot(y, t.numClasses, logp.DType()), logp), -1)))
+	target := OneHot(y, t.numClasses, logp.DType())
+	if eps := t.cfg.LabelSmoothing; eps != 0 {
+		target = AddScalar(MulScalar(target, 1-eps), eps/float64(t.numClasses))
+	}
+	loss := Neg(ReduceAllMean(ReduceSum(Mul(target, logp), -1)))
 	correct := ReduceAllSum(ConvertDType(Equal(ArgMax(logits, -1, dtypes.Int32), y), dtypes.Int32))
 	trainable := make([]*Node, nt)
 	for j, i := range t.trainIdx {
@@ -249,17 +284,27 @@ func (t *trainer) stepGraph(g *Graph, in []*Node) []*Node {
 	return append(outs, loss, correct)
 }
 
+// dropoutSeed is the seed of step's dropout masks: stream step of the run's seed, tagged so that
+// it is independent of the other uses of the seed.
+func dropoutSeed(seed uint64, step int) uint64 {
+	return splitmix.Stream(seed^0x64726f706f7574, uint64(step)) // "dropout"
+}
+
 // learningRate is the cosine schedule (after an optional linear warm-up) at a global step.
 func (t *trainer) learningRate(step int) float64 {
 	c := t.cfg
-	if step < c.WarmupSteps {
-		return c.LR * float64(step+1) / float64(c.WarmupSteps)
+	warmup := c.WarmupSteps
+	if warmup == 0 {
+		warmup = int(math.Round(c.WarmupFraction * float64(t.total)))
 	}
-	span := t.total - c.WarmupSteps
+	if step < warmup {
+		return c.LR * float64(step+1) / float64(warmup)
+	}
+	span := t.total - warmup
 	if span <= 0 {
 		return c.LR
 	}
-	progress := float64(step-c.WarmupSteps) / float64(span)
+	progress := float64(step-warmup) / float64(span)
 	return c.MinLR + (c.LR-c.MinLR)*0.5*(1+math.Cos(math.Pi*progress))
 }
 
@@ -282,9 +327,9 @@ type batch struct {
 	err  error
 }
 
-// loadBatches prepares the batches of steps [from, t.total) in order, in the background. Closing
+// loadBatches prepares the batches of steps [from, end) in order, in the background. Closing
 // done stops it.
-func (t *trainer) loadBatches(from int, done <-chan struct{}) <-chan batch {
+func (t *trainer) loadBatches(from, end int, done <-chan struct{}) <-chan batch {
 	out := make(chan batch, 2)
 	go func() {
 		defer close(out)
@@ -294,7 +339,7 @@ func (t *trainer) loadBatches(from int, done <-chan struct{}) <-chan batch {
 		ys := make([]int32, bs)
 		scratch := make([]float32, c*h*w)
 		var perm []int
-		for step := from; step < t.total; step++ {
+		for step := from; step < end; step++ {
 			epoch, i := step/t.perEpoch, step%t.perEpoch
 			if perm == nil || i == 0 {
 				perm = t.permutation(epoch)
@@ -330,20 +375,22 @@ func (t *trainer) run(ctx context.Context) error {
 		return err
 	}
 	t.prog = newProgress(t.cfg.Progress, t.cfg.ProgressStyle, t.cfg.ProgressEvery, t.cfg.Epochs, t.perEpoch, t.step)
+	if t.planned {
+		t.prog.setTotal(t.total)
+	}
 	if t.result.Resumed {
 		t.prog.message("resumed %s from %s at epoch %d step %d/%d", t.model.Name(), t.cfg.CheckpointPath,
 			t.step/t.perEpoch+1, t.step%t.perEpoch, t.perEpoch)
 	}
 	done := make(chan struct{})
-	batches := t.loadBatches(t.step, done)
+	batches := t.loadBatches(t.step, t.total, done)
+	t.started, t.probeFrom = time.Now(), t.step
 	defer func() {
 		close(done)
 		for b := range batches {
 			finalize(b.x, b.y)
 		}
 	}()
-	np, nt := len(t.specs), len(t.trainIdx)
-	args := make([]any, 0, np+nt+4)
 	for t.step < t.total {
 		if err := ctx.Err(); err != nil {
 			return t.stop(err)
@@ -356,40 +403,19 @@ func (t *trainer) run(ctx context.Context) error {
 			return b.err
 		}
 		lr := t.learningRate(t.step)
-		rngState, err := RNGStateFromSeed(int64(t.cfg.Seed ^ uint64(t.step)*0x9e3779b97f4a7c15))
+		loss, right, err := t.sgdStep(b.x, b.y, lr)
+		finalize(b.x, b.y)
 		if err != nil {
 			return err
-		}
-		lrT := tensors.FromScalar(float32(lr))
-		args = args[:0]
-		for _, p := range t.params {
-			args = append(args, p)
-		}
-		for _, m := range t.momentum {
-			args = append(args, m)
-		}
-		args = append(args, b.x, b.y, lrT, rngState)
-		out, err := t.exec.Call(args...)
-		finalize(b.x, b.y, lrT, rngState)
-		if err != nil {
-			return fmt.Errorf("step %d: %w", t.step, err)
-		}
-		finalize(t.params...)
-		finalize(t.momentum...)
-		t.params, t.momentum = out[:np], out[np:np+nt]
-		loss := tensors.ToScalar[float32](out[np+nt])
-		right := tensors.ToScalar[int32](out[np+nt+1])
-		finalize(out[np+nt:]...)
-		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-			return fmt.Errorf("step %d: loss is %v (learning rate %g too high?)", t.step, loss, lr)
 		}
 		t.step++
 		t.lossSum += float64(loss) * float64(t.cfg.BatchSize)
 		t.correct += int(right)
 		t.seen += t.cfg.BatchSize
 		t.prog.step(t.step, t.lossSum/float64(t.seen), 100*float64(t.correct)/float64(t.seen), lr)
+		t.planBudget()
 
-		if t.step%t.perEpoch == 0 {
+		if t.step%t.perEpoch == 0 || t.step == t.total {
 			if err := t.endEpoch(); err != nil {
 				return err
 			}
@@ -403,6 +429,76 @@ func (t *trainer) run(ctx context.Context) error {
 		}
 	}
 	return t.fillResult()
+}
+
+// BudgetProbeSteps is how many steps a budgeted run times before it plans its length.
+const BudgetProbeSteps = 10
+
+// planBudget fixes the length of a budgeted run once BudgetProbeSteps steps after the first
+// (which compiles the graph) are timed: as many steps as the rest of the budget holds at the
+// measured step time, after the evaluations they entail (one per epoch end and one at the end;
+// an evaluation image is counted at a third of a training image's time), at least one more step
+// and at most Epochs epochs.
+func (t *trainer) planBudget() {
+	if t.planned || t.cfg.Budget <= 0 {
+		return
+	}
+	switch t.step - t.probeFrom {
+	case 1:
+		t.probeStart = time.Now()
+		return
+	case 1 + BudgetProbeSteps:
+	default:
+		return
+	}
+	perStep := time.Since(t.probeStart) / BudgetProbeSteps
+	left := t.cfg.Budget - t.elapsed - time.Since(t.started)
+	var perEval time.Duration
+	if t.cfg.Eval != nil {
+		perEval = perStep * time.Duration(t.cfg.Eval.Len()) / time.Duration(3*t.cfg.BatchSize)
+	}
+	n := int(left / perStep)
+	for range 3 { // The evaluations depend on n: a few rounds settle it.
+		evals := (t.step+n)/t.perEpoch - t.step/t.perEpoch + 1
+		n = int((left - time.Duration(evals)*perEval) / perStep)
+	}
+	t.total = min(t.total, t.step+max(n, 1))
+	t.planned = true
+	t.prog.setTotal(t.total)
+	t.prog.message("budget %s: %s per step, planned %d steps (%.2f epochs)", t.cfg.Budget,
+		perStep.Round(time.Millisecond), t.total, float64(t.total)/float64(t.perEpoch))
+}
+
+// sgdStep runs the step graph on one batch at the current step (its dropout seed) with learning
+// rate lr, replaces the parameters and momentum buffers by their new values, and returns the
+// batch's mean loss and number of correct predictions.
+func (t *trainer) sgdStep(x, y *tensors.Tensor, lr float64) (loss float32, right int32, err error) {
+	np, nt := len(t.specs), len(t.trainIdx)
+	seedT := tensors.FromScalar(dropoutSeed(t.cfg.Seed, t.step))
+	lrT := tensors.FromScalar(float32(lr))
+	defer finalize(seedT, lrT)
+	args := make([]any, 0, np+nt+4)
+	for _, p := range t.params {
+		args = append(args, p)
+	}
+	for _, m := range t.momentum {
+		args = append(args, m)
+	}
+	args = append(args, x, y, lrT, seedT)
+	out, err := t.exec.Call(args...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("step %d: %w", t.step, err)
+	}
+	finalize(t.params...)
+	finalize(t.momentum...)
+	t.params, t.momentum = out[:np], out[np:np+nt]
+	loss = tensors.ToScalar[float32](out[np+nt])
+	right = tensors.ToScalar[int32](out[np+nt+1])
+	finalize(out[np+nt:]...)
+	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
+		return loss, right, fmt.Errorf("step %d: loss is %v (learning rate %g too high?)", t.step, loss, lr)
+	}
+	return loss, right, nil
 }
 
 // stop ends training early: checkpoint (unless just written), result, and the reason.
@@ -423,7 +519,7 @@ func (t *trainer) stop(reason error) error {
 
 // endEpoch evaluates, reports and checkpoints at an epoch's end.
 func (t *trainer) endEpoch() error {
-	epoch := t.step / t.perEpoch
+	epoch := (t.step + t.perEpoch - 1) / t.perEpoch
 	t.result.TrainLoss = t.lossSum / float64(t.seen)
 	t.result.TrainAccuracy = 100 * float64(t.correct) / float64(t.seen)
 	t.lossSum, t.correct, t.seen = 0, 0, 0
@@ -450,6 +546,7 @@ func (t *trainer) fillResult() error {
 	t.result.Params = p
 	t.result.Steps = t.step
 	t.result.Epochs = t.step / t.perEpoch
+	t.result.PlannedSteps, t.result.StepsPerEpoch = t.total, t.perEpoch
 	return nil
 }
 
@@ -463,6 +560,9 @@ func (t *trainer) configMeta() map[string]string {
 		configKeyPrefix + "lr":           f(c.LR),
 		configKeyPrefix + "min_lr":       f(c.MinLR),
 		configKeyPrefix + "warmup_steps": strconv.Itoa(c.WarmupSteps),
+		configKeyPrefix + "warmup_frac":  f(c.WarmupFraction),
+		configKeyPrefix + "label_smooth": f(c.LabelSmoothing),
+		configKeyPrefix + "budget":       c.Budget.String(),
 		configKeyPrefix + "momentum":     f(c.Momentum),
 		configKeyPrefix + "weight_decay": f(c.WeightDecay),
 		configKeyPrefix + "seed":         strconv.FormatUint(c.Seed, 10),
@@ -501,6 +601,10 @@ func (t *trainer) save() error {
 	meta[metaEpochSeen] = strconv.Itoa(t.seen)
 	meta[metaTrainLoss] = f(t.result.TrainLoss)
 	meta[metaTrainAcc] = f(t.result.TrainAccuracy)
+	meta[metaElapsed] = f((t.elapsed + time.Since(t.started)).Seconds())
+	if t.planned && t.cfg.Budget > 0 {
+		meta[metaPlanned] = strconv.Itoa(t.total)
+	}
 	if t.result.TestAccuracy >= 0 {
 		meta[checkpoint.MetaAccuracy] = f(t.result.TestAccuracy)
 	}
@@ -594,6 +698,20 @@ func (t *trainer) resume(path string) error {
 	}
 	if t.step < 0 || t.step > t.total {
 		return fmt.Errorf("resume: %s is at step %d of %d", path, t.step, t.total)
+	}
+	if v, ok := meta[metaElapsed]; ok {
+		sec, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("resume: %s: bad %s: %w", path, metaElapsed, err)
+		}
+		t.elapsed = time.Duration(sec * float64(time.Second))
+	}
+	if v, ok := meta[metaPlanned]; ok && t.cfg.Budget > 0 {
+		planned, err := strconv.Atoi(v)
+		if err != nil || planned < t.step || planned > t.total {
+			return fmt.Errorf("resume: %s: bad %s %q", path, metaPlanned, v)
+		}
+		t.total, t.planned = planned, true
 	}
 	t.result.Resumed = true
 	return nil

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
@@ -113,11 +114,7 @@ func bands(n, classes, c, h, w int, seed uint64) *SliceDataset {
 
 func goBackend(t *testing.T) compute.Backend {
 	t.Helper()
-	b, _, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return backend.Go()
 }
 
 func testConfig() Config {
@@ -477,5 +474,64 @@ func TestTrainLeNet5(t *testing.T) {
 	t.Logf("lenet5: epoch losses %v, eval %d/%d", losses, right, total)
 	if len(losses) != cfg.Epochs || losses[len(losses)-1] >= losses[0] || 100*right/total < 60 {
 		t.Errorf("lenet5 did not learn: epoch losses %v, %d/%d correct", losses, right, total)
+	}
+}
+
+// TestBudget: a budgeted run times BudgetProbeSteps steps after the first, then plans its
+// length: a budget already spent leaves one more step (ending mid-epoch, evaluated there), an
+// ample one the full Epochs; the plan and the time spent are recorded, and a resume keeps them.
+func TestBudget(t *testing.T) {
+	b := goBackend(t)
+	model := &tinyModel{classes: 3}
+	trainSet, testSet := bands(240, 3, 3, 8, 8, 5), bands(30, 3, 3, 8, 8, 6)
+	cfg := testConfig()
+	cfg.Epochs, cfg.BatchSize, cfg.Eval = 3, 12, testSet // 20 steps per epoch.
+	cfg.WarmupFraction, cfg.LabelSmoothing = 0.2, 0.1
+
+	tight := cfg
+	tight.Budget = time.Nanosecond
+	tight.CheckpointPath = filepath.Join(t.TempDir(), "tight.safetensors")
+	res, err := Train(context.Background(), b, model, trainSet, tight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + BudgetProbeSteps + 1; res.PlannedSteps != want || res.Steps != want || res.Epochs != 0 || res.TestAccuracy < 0 {
+		t.Errorf("spent budget: planned %d, ran %d steps (%d epochs, test accuracy %v); want %d steps, evaluated",
+			res.PlannedSteps, res.Steps, res.Epochs, res.TestAccuracy, want)
+	}
+	_, meta, err := checkpoint.Load(tight.CheckpointPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["planned_steps"] != strconv.Itoa(res.PlannedSteps) || meta["train.budget"] != "1ns" || meta["elapsed_seconds"] == "" {
+		t.Errorf("checkpoint metadata: planned %q budget %q elapsed %q", meta["planned_steps"], meta["train.budget"], meta["elapsed_seconds"])
+	}
+	again, err := Train(context.Background(), b, model, trainSet, tight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Resumed || again.Steps != res.Steps || again.PlannedSteps != res.PlannedSteps {
+		t.Errorf("resumed finished run: %+v, first %+v", again, res)
+	}
+
+	ample := cfg
+	ample.Budget = time.Hour
+	res, err = Train(context.Background(), b, model, trainSet, ample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PlannedSteps != 60 || res.Steps != 60 || res.Epochs != 3 {
+		t.Errorf("ample budget: planned %d, ran %d steps, %d epochs; want 60, 60, 3", res.PlannedSteps, res.Steps, res.Epochs)
+	}
+}
+
+// TestWarmupFraction: the warm-up is the given fraction of the planned steps, then the cosine
+// decay runs from LR to MinLR.
+func TestWarmupFraction(t *testing.T) {
+	tr := &trainer{cfg: Config{LR: 1, MinLR: 0, WarmupFraction: 0.25}, total: 40}
+	for step, want := range map[int]float64{0: 0.1, 4: 0.5, 9: 1, 10: 1, 25: 0.5, 39: 0.5 * (1 - math.Cos(math.Pi/30))} {
+		if got := tr.learningRate(step); math.Abs(got-want) > 1e-12 {
+			t.Errorf("step %d: lr %v, want %v", step, got, want)
+		}
 	}
 }

@@ -3,7 +3,11 @@
 // the graph code: the tests of the graph functions compare against it bit for bit.
 package reference
 
-import "math"
+import (
+	"math"
+
+	"github.com/fortune-go/fortune/fortune/splitmix"
+)
 
 // QuantizeAffine quantizes one channel's weights to unsigned w-bit codes (SPEC §2, corrected):
 // s = (max−min)/(2^w−1) in float32, z = round(−min/s), q = clamp(round(x/s) + z, 0, hi) with
@@ -83,19 +87,11 @@ func DecodeTMSB(s uint8, w int) uint8 {
 // DecodeUnprotected keeps the w data bits of an unprotected word.
 func DecodeUnprotected(s uint8, w int) uint8 { return s & uint8(1<<w-1) }
 
-// SplitMix64 is the counter-based generator the fault injector uses: the i-th value of the
-// stream with the given seed.
-func SplitMix64(seed, i uint64) uint64 {
-	z := seed + (i+1)*0x9E3779B97F4A7C15
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
-	return z ^ (z >> 31)
-}
+// SplitMix64 is the generator the fault injector draws from (splitmix.At).
+func SplitMix64(seed, i uint64) uint64 { return splitmix.At(seed, i) }
 
-// StreamSeed derives the seed of an independent stream k from a trial seed.
-func StreamSeed(seed uint64, k uint64) uint64 {
-	return SplitMix64(seed^(k*0xD1B54A32D192ED03), 0)
-}
+// StreamSeed derives the seed of an independent stream k from a trial seed (splitmix.Stream).
+func StreamSeed(seed uint64, k uint64) uint64 { return splitmix.Stream(seed, k) }
 
 // Site is one bit position hit by a fault, with the number of times it was hit.
 type Site struct {
@@ -160,7 +156,7 @@ func DrawBernoulli(seed uint64, nWords, w int, ber float64) []Site {
 	s := StreamSeed(seed, 4)
 	var sites []Site
 	for p := uint64(0); p < uint64(nWords*w); p++ {
-		if float64(SplitMix64(s, p)>>11)*0x1p-53 < ber {
+		if splitmix.Unit(SplitMix64(s, p)) < ber {
 			sites = append(sites, Site{Pos: p, Count: 1})
 		}
 	}

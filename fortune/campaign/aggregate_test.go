@@ -1,0 +1,84 @@
+package campaign
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/fortune-go/fortune/fortune/metrics"
+)
+
+// aggregateRecords is a results file of one model: golden and timing records of 8-bit and
+// P-5, and trials at two BERs with the given losses (golden correct − faulty correct).
+func aggregateRecords(lost map[string]map[float64][]int) []Record {
+	const total = 9984
+	golden := map[string]int{"8-bit": 9227, "P-5": 9205}
+	recs := []Record{{Kind: "header", Settings: &Settings{Model: "vgg11"}}}
+	for _, v := range []string{"8-bit", "P-5"} {
+		recs = append(recs,
+			Record{Kind: "golden", Model: "vgg11", Variant: v, Correct: golden[v], Total: total, MemoryBits: 1 << 20},
+			Record{Kind: "timing", Model: "vgg11", Variant: v, Seconds: 2, Runs: 3})
+	}
+	for _, v := range []string{"8-bit", "P-5"} {
+		for _, b := range []float64{1e-5, 3e-4} {
+			for i, l := range lost[v][b] {
+				recs = append(recs, Record{Kind: "trial", Model: "vgg11", Variant: v, BER: b, Trial: i,
+					Correct: golden[v] - l, Total: total})
+			}
+		}
+	}
+	return recs
+}
+
+// TestRowsExactFromCounts: losses that cancel give a drop and P_drop of exactly 0 (the float
+// route gave 4.7e-15 pp and a P_drop of ~1e-23), equal losses a zero-width interval.
+func TestRowsExactFromCounts(t *testing.T) {
+	recs := aggregateRecords(map[string]map[float64][]int{
+		"8-bit": {1e-5: {2, 2, -4}, 3e-4: {7, -1, -6}},
+		"P-5":   {1e-5: {3, 3, 3}, 3e-4: {100, 120, 110}},
+	})
+	rows, err := Rows(recs, metrics.PDropModel{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	for _, ber := range []float64{1e-5, 3e-4} {
+		s, ok := rows[0].At(ber)
+		if !ok {
+			t.Fatalf("8-bit: no BER %g", ber)
+		}
+		if s.VulMean != 0 || s.PDropEq6 != 0 || s.PDropLegacy != 0 || s.RAP != 0 {
+			t.Errorf("8-bit at %g: drop %v, P_drop %v (legacy %v), RAP %v; want exactly 0", ber, s.VulMean, s.PDropEq6, s.PDropLegacy, s.RAP)
+		}
+		if !(s.CILow < 0 && s.CIHigh == -s.CILow) {
+			t.Errorf("8-bit at %g: interval [%v, %v], want symmetric about 0", ber, s.CILow, s.CIHigh)
+		}
+	}
+	s, _ := rows[1].At(1e-5)
+	if want := 300.0 / 9984; s.VulMean != want || s.VulStd != 0 || s.CILow != want || s.CIHigh != want || s.Trials != 3 {
+		t.Errorf("P-5 at 1e-5 = %+v, want drop %v with a zero-width interval", s, want)
+	}
+	s, _ = rows[1].At(3e-4)
+	if want := 100 * 330.0 / (3 * 9984); s.VulMean != want || math.Abs(s.VulStd-100*10.0/9984) > 1e-12 {
+		t.Errorf("P-5 at 3e-4 = %+v, want drop %v, std %v", s, want, 100*10.0/9984)
+	}
+	if rows[1].ExecTimePct != 100 || rows[0].Golden != 100*9227.0/9984 {
+		t.Errorf("rows = %+v", rows)
+	}
+}
+
+// TestRowsTotalMismatch: a trial over another number of inputs than its golden is an error.
+func TestRowsTotalMismatch(t *testing.T) {
+	recs := aggregateRecords(map[string]map[float64][]int{"8-bit": {1e-5: {1, 2}}})
+	recs[len(recs)-1].Total = 5000
+	if _, err := Rows(recs, metrics.PDropModel{}); err == nil || !strings.Contains(err.Error(), "5000") {
+		t.Errorf("Rows with a trial over 5000 of 9984 inputs: error %v", err)
+	}
+	recs = aggregateRecords(map[string]map[float64][]int{"8-bit": {1e-5: {1, 2}}})
+	recs = append(recs[:1], recs[3:]...) // Drop the 8-bit golden and timing records.
+	if _, err := Rows(recs, metrics.PDropModel{}); err == nil {
+		t.Error("Rows with a trial without its golden: want error")
+	}
+}
