@@ -33,7 +33,7 @@ func (o *campaignOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.bers, "bers", "1e-5,3e-5,1e-4,3e-4", "bit error rates, each in (0, 1]")
 	fs.IntVar(&o.trials, "trials", 20, "trials per variant and BER (the maximum, with --half-width)")
 	fs.Float64Var(&o.halfWidth, "half-width", 0, "stop a (variant, BER) once its 95% CI half-width is at most this (pp); 0: always run --trials")
-	fs.IntVar(&o.minTrials, "min-trials", 5, "minimum trials before --half-width may stop")
+	fs.IntVar(&o.minTrials, "min-trials", 5, "minimum trials before --half-width may stop (at least 2, below --trials)")
 	fs.Uint64Var(&o.seed, "seed", 1, "campaign seed")
 	fs.StringVar(&o.placement, "placement", "", "fault placement: distinct (default), replacement, legacy (authors': layer uniform) or bernoulli")
 	fs.StringVar(&o.sign, "sign", "", "8-bit sign-bit fault: xor (default) or negate (authors')")
@@ -84,7 +84,17 @@ func (o *campaignOptions) settings() (campaign.Settings, data.Split, error) {
 	if o.limit > 0 {
 		s.Eval += fmt.Sprintf(", first %d images", o.limit)
 	}
-	return s, split, s.Validate()
+	if err := s.Validate(); err != nil {
+		return s, split, err
+	}
+	// The early stop needs two trials for a confidence interval and is checked before each
+	// trial after the first min-trials: unless 2 ≤ min-trials < trials, --half-width would
+	// silently never stop anything.
+	if s.HalfWidth > 0 && (o.minTrials < 2 || o.minTrials >= s.Trials) {
+		return s, split, fmt.Errorf("--min-trials: %d with --half-width %g and --trials %d, want 2 ≤ min-trials < trials, or --half-width never stops early",
+			o.minTrials, s.HalfWidth, s.Trials)
+	}
+	return s, split, nil
 }
 
 func runCampaign(args []string) error {

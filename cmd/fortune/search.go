@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 
 	"github.com/fortune-go/fortune/fortune/campaign"
 	"github.com/fortune-go/fortune/fortune/search"
@@ -18,8 +20,8 @@ func runSearch(args []string) error {
 	var o campaignOptions
 	c.register(fs)
 	o.register(fs)
-	a := fs.Float64("a", 85, "accuracy threshold: golden accuracy must exceed a (%)")
-	bThr := fs.Float64("b", 1, "reliability threshold: the worst mean accuracy drop over the BERs must be below b (pp)")
+	a := fs.Float64("a", 85, "accuracy threshold: golden accuracy must exceed a (%, 0 ≤ a < 100)")
+	bThr := fs.Float64("b", 1, "reliability threshold: the worst mean accuracy drop over the BERs must be below b (pp, 0 < b ≤ 100)")
 	m := fs.Int("m", 3, "smallest bit width")
 	n := fs.Int("n", 8, "largest bit width")
 	mode := fs.String("mode", "exhaustive", "exhaustive (no assumption) or binary (assumes feasibility grows with the width)")
@@ -36,7 +38,11 @@ func runSearch(args []string) error {
 		return fmt.Errorf("--mode: %q, want exhaustive or binary", *mode)
 	}
 	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("--m/--n/--a/--b: %w", err)
+		var ce *search.ConfigError
+		if errors.As(err, &ce) {
+			return fmt.Errorf("--%s: %w", strings.Join(ce.Fields, "/--"), err)
+		}
+		return err
 	}
 	o.variants = "8-bit" // Replaced per width; must validate.
 	setup, s, err := o.prepare(&c)

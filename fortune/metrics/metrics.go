@@ -18,12 +18,16 @@ const DefaultC = 1.33e-15
 // BER column of P_drop.
 const LegacyBER = 3e-4
 
+// WordBits is the width of the storage word that holds one weight: a byte, as
+// in the simulation (fortune/storage) and the authors' int8 tensors.
+const WordBits = 8
+
 // Variant identifies how a weight is stored: Width data bits, optionally with
 // the MSB stored three times (FORTUNE protection, "P-w").
 type Variant struct {
 	// Width is the data bit width w (2…8).
 	Width int
-	// Protected marks the FORTUNE P-w storage (w+2 stored bits).
+	// Protected marks the FORTUNE P-w storage (w+2 stored bits, 2 ≤ w ≤ 6).
 	Protected bool
 }
 
@@ -50,13 +54,17 @@ func (v Variant) String() string {
 }
 
 // Validate checks that the width is in [2, 8] and that a protected word fits
-// the int8 storage (w+2 ≤ 7).
+// the byte that stores it (w+2 ≤ 8, so P-2…P-6). The word layout is SPEC §3's:
+// data in bits 0…w−1, the MSB's two replicas in bits w and w+1. The authors
+// stopped at P-5 because their int8 tensors keep bit 7 for the sign; the
+// simulation's words are unsigned bytes, so P-6 (W = 3·1 + 5 = 8 bits) fits,
+// as fortune/storage accepts it.
 func (v Variant) Validate() error {
 	if v.Width < 2 || v.Width > 8 {
 		return fmt.Errorf("variant %s: width %d outside [2, 8]", v, v.Width)
 	}
-	if v.Protected && v.Width+2 > 7 {
-		return fmt.Errorf("variant %s: protected word of %d bits does not fit int8 storage", v, v.Width+2)
+	if v.Protected && v.Width+2 > WordBits {
+		return fmt.Errorf("variant %s: protected word of %d bits does not fit a %d-bit storage word (P-2…P-6)", v, v.Width+2, WordBits)
 	}
 	return nil
 }

@@ -2,10 +2,13 @@ package metrics
 
 import (
 	"encoding/csv"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fortune-go/fortune/fortune/storage"
 )
 
 // tableII is SPEC §8 Table II, copied verbatim.
@@ -245,7 +248,10 @@ func TestVariant(t *testing.T) {
 		{" p-3 ", Variant{3, true}, "P-3", 5, false},
 		{"U-5", Variant{5, false}, "U-5", 5, false},
 		{"4-bit", Variant{4, false}, "U-4", 4, false},
-		{"P-6", Variant{}, "", 0, true},
+		{"P-6", Variant{6, true}, "P-6", 8, false},
+		{"P-2", Variant{2, true}, "P-2", 4, false},
+		{"P-7", Variant{}, "", 0, true},
+		{"P-1", Variant{}, "", 0, true},
 		{"9-bit", Variant{}, "", 0, true},
 		{"X-5", Variant{}, "", 0, true},
 	}
@@ -290,5 +296,28 @@ func TestMemory(t *testing.T) {
 	}
 	if _, err := HeldBytes(-1, 0, 0); err == nil {
 		t.Error("HeldBytes(-1): want error")
+	}
+}
+
+// TestVariantsMatchStorage: every variant the campaign can run (fortune/storage accepts it) is
+// accepted here with the same stored bits, and every variant rejected there is rejected here,
+// so that no campaign result is refused by the metrics after the run (P-6 was).
+func TestVariantsMatchStorage(t *testing.T) {
+	labels := []string{"8-bit"}
+	for w := 0; w <= 9; w++ {
+		labels = append(labels, fmt.Sprintf("P-%d", w), fmt.Sprintf("U-%d", w))
+	}
+	for _, l := range labels {
+		s, serr := storage.Parse(l)
+		v, merr := ParseVariant(l)
+		if (serr == nil) != (merr == nil) {
+			t.Errorf("%s: storage error %v, metrics error %v", l, serr, merr)
+			continue
+		}
+		// Known difference: storage's U-8 (affine unsigned 8-bit) prints here as the
+		// 8-bit baseline, which Variant cannot tell apart.
+		if serr == nil && (s.StoredBits() != v.StoredBits() || (s.Name() != v.String() && l != "U-8")) {
+			t.Errorf("%s: storage %s of %d bits, metrics %s of %d bits", l, s.Name(), s.StoredBits(), v, v.StoredBits())
+		}
 	}
 }

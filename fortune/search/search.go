@@ -73,24 +73,45 @@ func (m Mode) String() string {
 type Config struct {
 	// M and N bound the range [m, n]; 2 ≤ m ≤ n ≤ 8.
 	M, N int
-	// A is the accuracy threshold: golden accuracy must exceed it (%).
+	// A is the accuracy threshold: golden accuracy must exceed it (%, in [0, 100)).
 	A float64
-	// B is the reliability threshold: worst-case drop must be below it (pp).
+	// B is the reliability threshold: worst-case drop must be below it (pp, in (0, 100]).
 	B float64
 	// Mode is Exhaustive (default) or Binary.
 	Mode Mode
 }
 
-// Validate checks the range and thresholds.
+// ConfigError is the error of Config.Validate: it names the offending fields.
+type ConfigError struct {
+	// Fields are the Config fields at fault, in lower case as the paper names them: "m" and
+	// "n", "a", "b" or "mode".
+	Fields []string
+	// Msg says what is wrong.
+	Msg string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string { return e.Msg }
+
+// Validate checks the range, the thresholds and the mode. A threshold that no result can meet
+// is an error rather than a search that finds nothing: the golden accuracy must exceed a, so
+// a < 100, and a worst-case drop must stay below b, so b > 0 (b > 100 would accept anything,
+// so b ≤ 100). Errors are *ConfigError.
 func (c Config) Validate() error {
 	if c.M < MinWidth || c.N > MaxWidth || c.M > c.N {
-		return fmt.Errorf("search range [m=%d, n=%d] invalid: need %d ≤ m ≤ n ≤ %d", c.M, c.N, MinWidth, MaxWidth)
+		return &ConfigError{[]string{"m", "n"},
+			fmt.Sprintf("search range [m=%d, n=%d] invalid: need %d ≤ m ≤ n ≤ %d", c.M, c.N, MinWidth, MaxWidth)}
 	}
-	if math.IsNaN(c.A) || math.IsNaN(c.B) {
-		return fmt.Errorf("search thresholds a=%v, b=%v must not be NaN", c.A, c.B)
+	if !(c.A >= 0 && c.A < 100) {
+		return &ConfigError{[]string{"a"},
+			fmt.Sprintf("accuracy threshold a = %v outside [0, 100): the golden accuracy (%%) must exceed it", c.A)}
+	}
+	if !(c.B > 0 && c.B <= 100) {
+		return &ConfigError{[]string{"b"},
+			fmt.Sprintf("reliability threshold b = %v outside (0, 100]: the worst-case accuracy drop (pp) must stay below it", c.B)}
 	}
 	if c.Mode != Exhaustive && c.Mode != Binary {
-		return fmt.Errorf("search mode %v unknown", c.Mode)
+		return &ConfigError{[]string{"mode"}, fmt.Sprintf("search mode %v unknown", c.Mode)}
 	}
 	return nil
 }

@@ -111,6 +111,36 @@ func TestJudge(t *testing.T) {
 	}
 }
 
+// TestConfigThresholds: thresholds no result can meet are rejected, naming the field.
+func TestConfigThresholds(t *testing.T) {
+	tests := []struct {
+		cfg   Config
+		field string // "" when valid.
+	}{
+		{Config{M: 3, N: 8, A: 200, B: 1}, "a"},
+		{Config{M: 3, N: 8, A: 100, B: 1}, "a"},
+		{Config{M: 3, N: 8, A: -1, B: 1}, "a"},
+		{Config{M: 3, N: 8, A: math.Inf(1), B: 1}, "a"},
+		{Config{M: 3, N: 8, A: 85, B: 0}, "b"},
+		{Config{M: 3, N: 8, A: 85, B: -2}, "b"},
+		{Config{M: 3, N: 8, A: 85, B: 101}, "b"},
+		{Config{M: 3, N: 8, A: 85, B: math.NaN()}, "b"},
+		{Config{M: 9, N: 8, A: 85, B: 1}, "m"},
+		{Config{M: 3, N: 8, A: 0, B: 100}, ""},
+		{Config{M: 3, N: 8, A: 99.9, B: 0.01}, ""},
+	}
+	for _, tc := range tests {
+		err := tc.cfg.Validate()
+		var ce *ConfigError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%+v: unexpected error %v", tc.cfg, err)
+		case tc.field != "" && (!errors.As(err, &ce) || ce.Fields[0] != tc.field):
+			t.Errorf("%+v: error %v, want a ConfigError on %q", tc.cfg, err, tc.field)
+		}
+	}
+}
+
 func TestSearchErrors(t *testing.T) {
 	ok := func(w int) (Point, error) { return Point{Golden: 99}, nil }
 	boom := errors.New("boom")
@@ -123,10 +153,10 @@ func TestSearchErrors(t *testing.T) {
 		{"m below 2", Config{M: 1, N: 8}, ok, "2 ≤ m ≤ n ≤ 8"},
 		{"n above 8", Config{M: 3, N: 9}, ok, "2 ≤ m ≤ n ≤ 8"},
 		{"m above n", Config{M: 6, N: 5}, ok, "[m=6, n=5]"},
-		{"NaN threshold", Config{M: 3, N: 8, A: math.NaN()}, ok, "NaN"},
-		{"bad mode", Config{M: 3, N: 8, Mode: 7}, ok, "mode"},
-		{"nil callback", Config{M: 3, N: 8}, nil, "nil"},
-		{"callback error", Config{M: 3, N: 8}, func(int) (Point, error) { return Point{}, boom }, "evaluating width 3: boom"},
+		{"NaN threshold", Config{M: 3, N: 8, A: math.NaN(), B: 1}, ok, "NaN"},
+		{"bad mode", Config{M: 3, N: 8, A: 90, B: 1, Mode: 7}, ok, "mode"},
+		{"nil callback", Config{M: 3, N: 8, A: 90, B: 1}, nil, "nil"},
+		{"callback error", Config{M: 3, N: 8, A: 90, B: 1}, func(int) (Point, error) { return Point{}, boom }, "evaluating width 3: boom"},
 	}
 	for _, tc := range tests {
 		_, err := Search(tc.cfg, tc.f)
@@ -134,7 +164,7 @@ func TestSearchErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want containing %q", tc.name, err, tc.want)
 		}
 	}
-	_, err := Search(Config{M: 3, N: 8}, func(int) (Point, error) { return Point{}, boom })
+	_, err := Search(Config{M: 3, N: 8, A: 90, B: 1}, func(int) (Point, error) { return Point{}, boom })
 	if !errors.Is(err, boom) {
 		t.Errorf("callback error not wrapped: %v", err)
 	}
