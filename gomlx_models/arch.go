@@ -17,8 +17,11 @@ type arch struct {
 	// joined features, so its large weights are read once per batch.
 	head func(m *net, x *Node) *Node
 	// legacy maps the corrected injectable list (every conv/linear weight, in Params() order) to
-	// the authors' layer_list; nil means they are the same.
+	// the weights the authors' layer_lists name, each once; nil means they are the same.
 	legacy func(all []string) []string
+	// layerList maps that legacy list to the authors' layer_list of the driver for data width
+	// bits (see [LayerList]); nil means the legacy list itself.
+	layerList func(legacy []string, bits int) []string
 	// chain says the layers form a single chain, with no parallel branches: only such networks
 	// have their inference batches split (see BatchSplit).
 	chain bool
@@ -48,6 +51,15 @@ func (a *arch) Injectable(legacy bool) []string {
 		return a.legacy(all)
 	}
 	return all
+}
+
+// LayerList implements [LayerLister].
+func (a *arch) LayerList(bits int) []string {
+	list := a.Injectable(true)
+	if a.layerList != nil {
+		return a.layerList(list, bits)
+	}
+	return list
 }
 
 // Forward implements [Model].

@@ -7,7 +7,7 @@ import (
 func init() {
 	Register("inception_v3", func() Model {
 		return &arch{name: "inception_v3", dataset: "cifar10", input: [3]int{3, 32, 32}, classes: 10,
-			build: inceptionV3, legacy: inception8BitLayerList}
+			build: inceptionV3, layerList: inceptionLayerList}
 	})
 }
 
@@ -113,6 +113,17 @@ func inceptionE(m *net, x *Node, name string, in int) *Node {
 
 	bp := basicConv(m, m.avgPool(x, 3, 1, 1), name+".branch_pool", k(in, 192, 1, 1))
 	return m.cat(b1, b3, bd, bp)
+}
+
+// inceptionLayerList is the authors' Inception layer_list for data width bits: the 8-bit
+// driver's list for the 8-bit baseline, the 91 layers once (the 4- and 5-bit drivers' list) for
+// the other widths. all is the 91 layers in Params() order, which is the 4/5-bit drivers' order
+// (SPEC Appendix A).
+func inceptionLayerList(all []string, bits int) []string {
+	if bits == 8 {
+		return inception8BitLayerList(all)
+	}
+	return all
 }
 
 // inception8BitLayerList is the Inception 8-bit driver's layer_list (SPEC §1.5, §7.17): the 91

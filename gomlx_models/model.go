@@ -141,10 +141,11 @@ type Model interface {
 	NumClasses() int
 	// Params lists every state-dict entry in PyTorch's order.
 	Params() []ParamSpec
-	// Injectable lists the names of the weights that faults are injected into and that FORTUNE
-	// protects: every conv/linear weight (legacy=false), or the authors' layer_list (legacy=true;
-	// SPEC §1.5: ResNet-18 without its three downsample convs; Inception's 8-bit list has two
-	// duplicates, which are returned twice).
+	// Injectable lists, each once, the names of the weights that faults are injected into and
+	// that FORTUNE protects: every conv/linear weight (legacy=false), or the weights the authors'
+	// layer_lists name (legacy=true; SPEC §1.5: ResNet-18 without its three downsample convs).
+	// Every conv/linear weight is quantized either way (quanto converts them all, SPEC §1.2); a
+	// weight left out is quantized but never faulted or protected.
 	Injectable(legacy bool) []string
 	// Forward builds the network on a batch x of shape (B, C, H, W) float32 and returns the
 	// logits (B, NumClasses). params holds one node per Params() entry, keyed by name.
@@ -161,6 +162,26 @@ type Model interface {
 	// Forward(p, x, Mode{}) does — the same operations, split into two graphs — but a campaign
 	// runs Prepare once per set of weights instead of once per batch.
 	Prepare(params map[string]*Node) map[string]*Node
+}
+
+// LayerLister is implemented by the models whose authors' layer_list depends on the driver
+// (see [LayerList]).
+type LayerLister interface {
+	LayerList(bits int) []string
+}
+
+// LayerList returns the authors' layer_list of m for the driver of the variant with data width
+// bits (8: the 8-bit baseline; 3…6: the w-bit drivers), in their order: their injector chose a
+// layer uniformly among its entries, so a layer listed twice is chosen twice as often and
+// counted twice in n = N·W. Only Inception's lists differ between widths: the 8-bit driver
+// lists Mixed_5b/5c.branch5x5_1 twice (93 entries, N = 21,626,432), the 4/5-bit drivers list
+// the 91 layers once (N = 21,604,928; SPEC §1.5, §7.17). Its layers are those of
+// m.Injectable(true), which it returns for a model that is no LayerLister.
+func LayerList(m Model, bits int) []string {
+	if l, ok := m.(LayerLister); ok {
+		return l.LayerList(bits)
+	}
+	return m.Injectable(true)
 }
 
 var registry = map[string]func() Model{}

@@ -65,24 +65,43 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-// TestInjectableCounts checks N (SPEC §1.5) for the corrected and legacy lists.
+// TestInjectableCounts checks N (SPEC §1.5) for the corrected and legacy lists, and for the
+// authors' per-driver layer_lists (8-bit and 4/5-bit).
 func TestInjectableCounts(t *testing.T) {
 	for _, tc := range []struct {
 		model                   string
 		corrected, legacy       int
 		nCorrected, nLegacy     int
 		firstLegacy, lastLegacy string
+		list8, list45           int // N of LayerList(8) and LayerList(4), LayerList(5).
+		nList8                  int // Entries of LayerList(8).
 	}{
-		{"vgg11", 28_133_056, 28_133_056, 11, 11, "features.0.weight", "classifier.6.weight"},
-		{"resnet18", 11_164_352, 10_992_320, 21, 18, "conv1.weight", "fc.weight"},
-		{"alexnet", 58_289_504, 58_289_504, 8, 8, "conv1.0.weight", "fc3.weight"},
-		{"inception_v3", 21_604_928, 21_626_432, 91, 93, "Conv2d_1a_3x3.conv.weight", "fc.weight"},
-		{"lenet5", 6*1*25 + 16*6*25 + 120*400 + 84*120 + 10*84, 0, 5, 5, "conv1.weight", "fc3.weight"},
+		{"vgg11", 28_133_056, 28_133_056, 11, 11, "features.0.weight", "classifier.6.weight", 28_133_056, 28_133_056, 11},
+		{"resnet18", 11_164_352, 10_992_320, 21, 18, "conv1.weight", "fc.weight", 10_992_320, 10_992_320, 18},
+		{"alexnet", 58_289_504, 58_289_504, 8, 8, "conv1.0.weight", "fc3.weight", 58_289_504, 58_289_504, 8},
+		{"inception_v3", 21_604_928, 21_604_928, 91, 91, "Conv2d_1a_3x3.conv.weight", "fc.weight", 21_626_432, 21_604_928, 93},
+		{"lenet5", 6*1*25 + 16*6*25 + 120*400 + 84*120 + 10*84, 0, 5, 5, "conv1.weight", "fc3.weight", 0, 0, 5},
 	} {
 		m := mustNew(t, tc.model)
 		corr, leg := m.Injectable(false), m.Injectable(true)
 		if len(corr) != tc.nCorrected || len(leg) != tc.nLegacy {
 			t.Errorf("%s: %d corrected / %d legacy entries, want %d / %d", tc.model, len(corr), len(leg), tc.nCorrected, tc.nLegacy)
+		}
+		if n := len(LayerList(m, 8)); n != tc.nList8 {
+			t.Errorf("%s: 8-bit layer_list has %d entries, want %d", tc.model, n, tc.nList8)
+		}
+		for _, bits := range []int{3, 4, 5} {
+			if l := LayerList(m, bits); !slices.Equal(l, leg) {
+				t.Errorf("%s: %d-bit layer_list (%d entries) is not the legacy list (%d)", tc.model, bits, len(l), len(leg))
+			}
+		}
+		if tc.list8 != 0 {
+			if got := countWeights(t, m, LayerList(m, 8)); got != tc.list8 {
+				t.Errorf("%s: 8-bit layer_list N = %d, want %d", tc.model, got, tc.list8)
+			}
+			if got := countWeights(t, m, LayerList(m, 5)); got != tc.list45 {
+				t.Errorf("%s: 5-bit layer_list N = %d, want %d", tc.model, got, tc.list45)
+			}
 		}
 		if got := countWeights(t, m, corr); got != tc.corrected {
 			t.Errorf("%s: corrected N = %d, want %d", tc.model, got, tc.corrected)
@@ -123,7 +142,7 @@ func TestResNetLegacyExcludesDownsample(t *testing.T) {
 
 // TestInceptionLegacyOrder pins the authors' 8-bit layer_list positions of the two duplicates.
 func TestInceptionLegacyOrder(t *testing.T) {
-	leg := mustNew(t, "inception_v3").Injectable(true)
+	leg := LayerList(mustNew(t, "inception_v3"), 8)
 	want := []string{
 		"Conv2d_1a_3x3.conv.weight", "Mixed_5b.branch1x1.conv.weight", "Mixed_5b.branch5x5_1.conv.weight",
 		"Mixed_5b.branch5x5_2.conv.weight", "Mixed_5b.branch5x5_1.conv.weight", "Mixed_5b.branch3x3dbl_1.conv.weight",
@@ -205,22 +224,22 @@ func TestInceptionBlockCounts(t *testing.T) {
 	}
 }
 
-// TestTableIIMemory checks M = N × W against Table II "Memory Utilization" (SPEC §1.6).
+// TestTableIIMemory checks M = N × W against Table II "Memory Utilization" (SPEC §1.6), with N
+// from the authors' layer_list of the row's driver (list = its data width).
 func TestTableIIMemory(t *testing.T) {
-	type row struct {
-		legacy bool
-		w, m   int
-	}
+	type row struct{ list, w, m int }
 	for model, rows := range map[string][]row{
-		"vgg11":   {{true, 8, 225_064_448}, {true, 7, 196_931_392}, {true, 6, 168_798_336}, {true, 5, 140_665_280}},
-		"alexnet": {{true, 8, 466_316_032}, {true, 7, 408_026_528}, {true, 6, 349_737_024}, {true, 5, 291_447_520}},
-		// Inception: 8-bit and P-4 rows use the 8-bit driver's list (duplicates), P-5 the unique one.
-		"inception_v3": {{true, 8, 173_011_456}, {false, 7, 151_234_496}, {true, 6, 129_758_592}},
+		"vgg11":   {{8, 8, 225_064_448}, {5, 7, 196_931_392}, {4, 6, 168_798_336}, {3, 5, 140_665_280}},
+		"alexnet": {{8, 8, 466_316_032}, {5, 7, 408_026_528}, {4, 6, 349_737_024}, {3, 5, 291_447_520}},
+		// Inception: the 8-bit row uses the 8-bit driver's list (duplicates), P-5 the 5-bit
+		// driver's unique list; the P-4 row has the duplicated count although the 4-bit driver
+		// lists each layer once (SPEC §1.6, §7.8).
+		"inception_v3": {{8, 8, 173_011_456}, {5, 7, 151_234_496}, {8, 6, 129_758_592}},
 	} {
 		m := mustNew(t, model)
 		for _, r := range rows {
-			if got := countWeights(t, m, m.Injectable(r.legacy)) * r.w; got != r.m {
-				t.Errorf("%s W=%d legacy=%v: M = %d, Table II %d", model, r.w, r.legacy, got, r.m)
+			if got := countWeights(t, m, LayerList(m, r.list)) * r.w; got != r.m {
+				t.Errorf("%s W=%d, %d-bit driver list: M = %d, Table II %d", model, r.w, r.list, got, r.m)
 			}
 		}
 	}

@@ -47,7 +47,8 @@ func basicBlock(m *net, x *Node, name string, in, out, stride int) *Node {
 }
 
 // withoutDownsample is the authors' ResNet layer_list: every conv/linear weight except the
-// three downsample convolutions (SPEC §1.2, §1.5).
+// three downsample convolutions (SPEC §1.2, §1.5), which their code quantizes all the same but
+// never faults or protects.
 func withoutDownsample(all []string) []string {
 	var names []string
 	for _, n := range all {

@@ -88,3 +88,14 @@ func TestP6CampaignAndReport(t *testing.T) {
 		}
 	}
 }
+
+// TestTrialsHelpSaysLeveugleInformational: the campaign's --trials help says that the Leveugle
+// sample size (computed in fortune/stats) does not set the number of trials.
+func TestTrialsHelpSaysLeveugleInformational(t *testing.T) {
+	var o campaignOptions
+	fs := flag.NewFlagSet("campaign", flag.ContinueOnError)
+	o.register(fs)
+	if u := fs.Lookup("trials").Usage; !strings.Contains(u, "Leveugle") || !strings.Contains(u, "information only") {
+		t.Errorf("--trials help %q does not say the Leveugle sample size is informational", u)
+	}
+}

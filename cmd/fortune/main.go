@@ -24,9 +24,6 @@ import (
 	"sort"
 )
 
-// version is the project version recorded in every result file.
-const version = "0.1.0"
-
 var commands = map[string]struct {
 	run  func(args []string) error
 	help string

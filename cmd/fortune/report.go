@@ -13,6 +13,11 @@ import (
 	"github.com/fortune-go/fortune/fortune/report"
 )
 
+// version describes the running binary (module version, VCS revision and whether the tree had
+// uncommitted changes, Go version; see report.Build); it is recorded in every results file and
+// report and printed by `fortune version`.
+var version = report.CurrentBuild().String()
+
 func runReport(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	out := fs.String("out", "runs/report", "output folder for tables and figures")
@@ -81,8 +86,12 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 			}
 		}
 		prov.Seeds[label] = s.Seed
-		prov.Settings[label] = fmt.Sprintf("weights=%s eval=%s placement=%s sign_negate=%t legacy_layers=%t legacy_clamp=%t per_tensor=%t dropout=%t trials=%d half_width=%g",
-			s.Weights, s.Eval, s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp, s.PerTensor, s.LegacyDropout, s.Trials, s.HalfWidth)
+		code := strings.Join(campaign.Versions(recs), "; then ")
+		if code == "" {
+			code = "unknown (results file without provenance)"
+		}
+		prov.Settings[label] = fmt.Sprintf("weights=%s eval=%s placement=%s sign_negate=%t legacy_layers=%t legacy_clamp=%t per_tensor=%t dropout=%t trials=%d half_width=%g results_code=%s",
+			s.Weights, s.Eval, s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp, s.PerTensor, s.LegacyDropout, s.Trials, s.HalfWidth, code)
 		r, err := campaign.Rows(recs, pm)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)

@@ -1,11 +1,14 @@
 package main
 
 import (
-	"errors"
+	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -146,18 +149,39 @@ func runReproduce(args []string) error {
 	return nil
 }
 
-// findOrTrain returns dir/MODEL.safetensors (or .pt) if present, else trains the model there.
-// With a budget, training follows fortune train --budget's recipe.
+// findOrTrain returns the weights of m in dir, training them there when they are missing or
+// unfinished. dir/MODEL.safetensors is used as it is when it holds no training progress (plain
+// weights, e.g. converted from PyTorch or a final export) or is a finished training checkpoint
+// of ours; an unfinished one (its step below its planned steps, see trainingProgress) is
+// resumed. Without a usable MODEL.safetensors, dir/MODEL.pt is used. With a budget, training
+// follows fortune train --budget's recipe.
 func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model, dir string, p profile, seed uint64) (string, error) {
 	st := weightsPath(dir, m.Name())
-	if _, err := os.Stat(st + ".done"); err == nil {
-		return st, nil
-	}
 	pt := filepath.Join(dir, m.Name()+".pt")
-	if _, err := os.Stat(pt); err == nil {
+	_, ptErr := os.Stat(pt)
+	if _, err := os.Stat(st); err == nil {
+		pr, err := trainingProgress(st)
+		if err != nil {
+			return "", fmt.Errorf("--weights-dir: %w", err)
+		}
+		switch {
+		case !pr.training:
+			return st, nil
+		case !pr.known:
+			fmt.Fprintf(os.Stderr, "%s: training checkpoint at step %d without the settings that tell its planned length: used as it is\n", st, pr.step)
+			return st, nil
+		case pr.step >= pr.planned:
+			return st, nil
+		case ptErr == nil:
+			fmt.Fprintf(os.Stderr, "%s is an unfinished training checkpoint (step %d of %d): using %s\n", st, pr.step, pr.planned, pt)
+			return pt, nil
+		}
+		fmt.Fprintf(os.Stderr, "%s is an unfinished training checkpoint (step %d of %d): resuming its training\n", st, pr.step, pr.planned)
+	} else if ptErr == nil {
 		return pt, nil
+	} else {
+		fmt.Fprintf(os.Stderr, "no weights for %s in %s: training from scratch\n", m.Name(), dir)
 	}
-	fmt.Fprintf(os.Stderr, "no weights for %s in %s: training from scratch\n", m.Name(), dir)
 	o := trainOptions{model: m.Name(), epochs: p.epochs, batch: 128, lr: 0.05, weightDecay: 5e-4, seed: seed, out: st, budget: p.budget}
 	if p.budget > 0 {
 		o.warmup, o.smooth = budgetWarmup, budgetSmoothing
@@ -165,11 +189,90 @@ func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model
 	if _, err := trainModel(b, info, c, m, o); err != nil {
 		return "", err
 	}
-	// Mark the checkpoint finished, so an interrupted training resumes instead of being used.
-	if err := os.WriteFile(st+".done", []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
-		return "", errors.Join(fmt.Errorf("marking %s finished", st), err)
-	}
 	return st, nil
+}
+
+// progress is the training state a weights file records.
+type progress struct {
+	training      bool // The file holds our trainer's progress (a "step" entry).
+	known         bool // planned is known.
+	step, planned int
+}
+
+// Metadata keys of our trainer's checkpoints (gomlx_models/train): the step reached, the steps
+// a budgeted run planned, and the settings that give an unbudgeted run's length.
+const (
+	metaStep         = "step"
+	metaPlannedSteps = "planned_steps"
+	metaEpochs       = "train.epochs"
+	metaBatchSize    = "train.batch_size"
+	metaExamples     = "train.examples"
+)
+
+// trainingProgress reads the string metadata of a safetensors file (its header only) and
+// says whether it is a training checkpoint of ours and how far its training went: planned is
+// planned_steps when recorded (a budgeted run that fixed its length), else
+// train.epochs × ⌊train.examples / train.batch_size⌋, the trainer's own count.
+func trainingProgress(path string) (progress, error) {
+	meta, err := safetensorsMetadata(path)
+	if err != nil {
+		return progress{}, err
+	}
+	v, ok := meta[metaStep]
+	if !ok {
+		return progress{}, nil
+	}
+	pr := progress{training: true}
+	if pr.step, err = strconv.Atoi(v); err != nil || pr.step < 0 {
+		return progress{}, fmt.Errorf("%s: training step %q is not a count", path, v)
+	}
+	if v, ok := meta[metaPlannedSteps]; ok {
+		if pr.planned, err = strconv.Atoi(v); err != nil || pr.planned < 0 {
+			return progress{}, fmt.Errorf("%s: %s %q is not a count", path, metaPlannedSteps, v)
+		}
+		pr.known = true
+		return pr, nil
+	}
+	epochs, e1 := strconv.Atoi(meta[metaEpochs])
+	batch, e2 := strconv.Atoi(meta[metaBatchSize])
+	examples, e3 := strconv.Atoi(meta[metaExamples])
+	if e1 == nil && e2 == nil && e3 == nil && epochs > 0 && batch > 0 && examples >= 0 {
+		pr.planned, pr.known = epochs*(examples/batch), true
+	}
+	return pr, nil
+}
+
+// safetensorsMetadata returns the "__metadata__" strings of a safetensors file, reading only
+// its header (an 8-byte little-endian length, then that many bytes of JSON).
+func safetensorsMetadata(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var n [8]byte
+	if _, err := io.ReadFull(f, n[:]); err != nil {
+		return nil, fmt.Errorf("%s: not a safetensors file: %w", path, err)
+	}
+	size := binary.LittleEndian.Uint64(n[:])
+	if size > uint64(fi.Size()-8) || size > 1<<28 {
+		return nil, fmt.Errorf("%s: not a safetensors file: header of %d bytes in a file of %d", path, size, fi.Size())
+	}
+	header := make([]byte, size)
+	if _, err := io.ReadFull(f, header); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var h struct {
+		Meta map[string]string `json:"__metadata__"`
+	}
+	if err := json.Unmarshal(header, &h); err != nil {
+		return nil, fmt.Errorf("%s: not a safetensors file: header: %w", path, err)
+	}
+	return h.Meta, nil
 }
 
 func joinFloats(fs []float64) string {

@@ -10,7 +10,8 @@ import (
 )
 
 // Rows summarizes results records into report rows (one per model and variant, in first-seen
-// order): golden accuracy, memory, execution time relative to the model's 8-bit variant, and
+// order; a row keeps the records' model label, e.g. "vgg11 (legacy)", so that runs of one
+// network stay apart in the report, which normalizes a label only to look up the paper): golden accuracy, memory, execution time relative to the model's 8-bit variant, and
 // per BER the mean accuracy drop with its standard deviation and 95% confidence interval.
 // P_drop and RAP are filled with pm.
 //
@@ -55,7 +56,7 @@ func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
 	var rows []report.Row
 	for _, key := range order {
 		g := golden[key]
-		row := report.Row{Model: report.NormalizeModel(key.model), Variant: key.variant, Golden: g.Accuracy(),
+		row := report.Row{Model: key.model, Variant: key.variant, Golden: g.Accuracy(),
 			MemoryBits: g.MemoryBits, HeldBytes: g.HeldBytes, ExecTimePct: math.NaN()}
 		if t, ok := timing[key]; ok {
 			if base, ok := timing[k{key.model, "8-bit"}]; ok && base > 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fortune-go/fortune/fortune/metrics"
+	"github.com/fortune-go/fortune/fortune/report"
 )
 
 // aggregateRecords is a results file of one model: golden and timing records of 8-bit and
@@ -80,5 +81,64 @@ func TestRowsTotalMismatch(t *testing.T) {
 	recs = append(recs[:1], recs[3:]...) // Drop the 8-bit golden and timing records.
 	if _, err := Rows(recs, metrics.PDropModel{}); err == nil {
 		t.Error("Rows with a trial without its golden: want error")
+	}
+}
+
+// TestRowsKeepRunLabels: two runs of one of the paper's networks, labelled apart as the report
+// command does ("vgg11 (legacy)", "vgg11 (corrected)"), stay two sets of rows (they were both
+// normalized to "VGG11", so Table I kept the first golden and RAP used the other run's 8-bit
+// row), while the comparison still finds the paper's VGG11 numbers for both.
+func TestRowsKeepRunLabels(t *testing.T) {
+	relabel := func(recs []Record, label string, shift int) []Record {
+		for i := range recs {
+			recs[i].Model = label
+			if recs[i].Kind == "golden" || recs[i].Kind == "trial" {
+				recs[i].Correct -= shift
+			}
+			if recs[i].Kind == "golden" && recs[i].Variant == "8-bit" {
+				recs[i].MemoryBits += int64(shift) << 10 // Another 8-bit baseline per run.
+			}
+		}
+		return recs
+	}
+	lost := map[string]map[float64][]int{"8-bit": {3e-4: {10, 20}}, "P-5": {3e-4: {1, 2}}}
+	var rows []report.Row
+	for i, label := range []string{"vgg11 (legacy)", "vgg11 (corrected)"} {
+		r, err := Rows(relabel(aggregateRecords(lost), label, 100*i), metrics.PDropModel{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	if len(rows) != 4 || rows[0].Model != "vgg11 (legacy)" || rows[2].Model != "vgg11 (corrected)" {
+		t.Fatalf("rows %+v, want 2 per run, labelled by run", rows)
+	}
+	for _, i := range []int{1, 3} { // RAP of each run's P-5 against its own 8-bit row.
+		s, _ := rows[i].At(3e-4)
+		want, err := metrics.RAP(s.VulMean, float64(rows[i].MemoryBits), float64(rows[i-1].MemoryBits), rows[i].ExecTimePct, rows[i-1].ExecTimePct)
+		if err != nil || s.RAP != want {
+			t.Errorf("%s P-5 RAP %v, want %v against its own 8-bit row (%v)", rows[i].Model, s.RAP, want, err)
+		}
+	}
+	md, err := report.TableIMarkdown(report.Provenance{Version: "test"}, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "| Type | vgg11 (legacy) | vgg11 (corrected) |") ||
+		!strings.Contains(string(md), "| 8-bit | 92.42 | 91.42 |") {
+		t.Errorf("Table I keeps one column per run:\n%s", md)
+	}
+	cmp, err := report.Compare(rows, metrics.BERMatched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]float64{}
+	for _, c := range cmp {
+		if c.Quantity == "golden_pct" && c.Variant == "8-bit" {
+			seen[c.Model] = c.Paper
+		}
+	}
+	if seen["vgg11 (legacy)"] != 92.41 || seen["vgg11 (corrected)"] != 92.41 {
+		t.Errorf("comparison of the 8-bit golden per run: %v, want the paper's 92.41 for both labels", seen)
 	}
 }

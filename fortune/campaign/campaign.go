@@ -205,8 +205,8 @@ type runner struct {
 	s        Settings
 	params   []*tensors.Tensor
 	index    map[string]int // Param name → position.
-	layers   []memory.Layer // Unique injectable layers, memory order.
-	listed   []string       // Injectable list as given (legacy lists may repeat a layer).
+	layers   []memory.Layer // Unique injectable layers, memory order; then fixed (quantized, never faulted) ones.
+	listed   []string       // Injectable layers, each once.
 	xs, ys   []*tensors.Tensor
 	images   int
 	prepare  *train.Preparer // Parameters → inference-ready weights (Model.Prepare), per trial.
@@ -238,6 +238,15 @@ func newRunner(setup Setup, s Settings) (*runner, error) {
 		names, shapes = append(names, n), append(shapes, specs[i].Shape)
 	}
 	r.layers = memory.Layout(names, shapes)
+	// The weights no layer list names are quantized all the same (SPEC §1.2), never faulted.
+	var fixed []string
+	var fixedShapes [][]int
+	for _, n := range setup.Model.Injectable(false) {
+		if i, ok := r.index[n]; ok && !slices.Contains(names, n) {
+			fixed, fixedShapes = append(fixed, n), append(fixedShapes, specs[i].Shape)
+		}
+	}
+	r.layers = append(r.layers, memory.FixedLayers(fixed, fixedShapes)...)
 	if err := r.loadBatches(); err != nil {
 		return nil, err
 	}
@@ -386,10 +395,14 @@ func (r *runner) build(scheme storage.Scheme) (*variantGraphs, error) {
 	}
 	plan := mem.Plan(placement, sign, 1)
 	if placement == inject.Legacy { // The listed layers, a repeated one at its single place.
+		listed := r.listed
+		if r.s.LegacyLayers { // The layer_list of this variant's driver (SPEC §1.5).
+			listed = models.LayerList(r.Model, scheme.Quant().Bits)
+		}
 		plan.LayerWords, plan.LayerOffsets, plan.MemoryWords = nil, nil, mem.N()
-		for _, name := range r.listed {
+		for _, name := range listed {
 			for _, l := range mem.Layers {
-				if l.Name == name {
+				if l.Name == name && !l.Fixed {
 					plan.LayerWords = append(plan.LayerWords, l.Words)
 					plan.LayerOffsets = append(plan.LayerOffsets, l.Offset)
 				}
@@ -467,7 +480,7 @@ func (r *runner) variant(ctx context.Context, st *Store, name string) error {
 			return err
 		}
 		golden = Record{Kind: "golden", Model: r.s.Model, Variant: name, Correct: c, Total: r.images,
-			MemoryBits: vg.mem.StoredBits(), HeldBytes: vg.mem.HeldBytes()}
+			MemoryBits: vg.plan.Bits(), HeldBytes: vg.mem.HeldBytes()}
 		if err := st.Append(golden); err != nil {
 			return err
 		}
@@ -553,8 +566,12 @@ func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name 
 			if err != nil {
 				return err
 			}
+			faults := f
+			if vg.plan.Placement == inject.Bernoulli { // A random count: the flips drawn.
+				faults = int(stat[inject.StatSites])
+			}
 			rec = Record{Kind: "trial", Model: r.s.Model, Variant: name, BER: ber, Trial: t, Seed: seed,
-				Faults: f, Sites: int(stat[inject.StatSites]), Correct: c, Total: r.images}
+				Faults: faults, Sites: int(stat[inject.StatSites]), Correct: c, Total: r.images}
 			if err := st.Append(rec); err != nil {
 				return err
 			}

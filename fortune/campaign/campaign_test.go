@@ -6,12 +6,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/inject"
 	"github.com/fortune-go/fortune/fortune/internal/backendtest"
 	"github.com/fortune-go/fortune/fortune/metrics"
+	"github.com/fortune-go/fortune/fortune/report"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/train"
 )
@@ -157,4 +160,68 @@ func (c *cancelAfter) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
+}
+
+// TestBernoulliFaultsCounted: under the bernoulli placement a trial's fault count is random, so
+// its record holds the flips actually drawn (the sites: every flip is a distinct bit), not
+// ⌊BER·n⌋, which it stored before.
+func TestBernoulliFaultsCounted(t *testing.T) {
+	s := settings()
+	s.Placement, s.Variants, s.BERs = "bernoulli", []string{"P-4"}, []float64{1e-2}
+	recs, err := Run(context.Background(), setup(t), s, filepath.Join(t.TempDir(), "b.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bits int64
+	differ := 0
+	for _, r := range recs {
+		switch r.Kind {
+		case "golden":
+			bits = r.MemoryBits
+		case "trial":
+			f, _ := inject.Count(r.BER, bits)
+			if r.Faults != r.Sites || r.Faults == 0 {
+				t.Errorf("trial %d: %d faults recorded, %d bits flipped", r.Trial, r.Faults, r.Sites)
+			}
+			if r.Faults != f {
+				differ++
+			}
+		}
+	}
+	if differ == 0 {
+		t.Errorf("every trial recorded ⌊BER·n⌋ faults, want the random count drawn")
+	}
+}
+
+// TestResultsProvenance: a results file records the build of the code that wrote it (it used to
+// record only the constant version string given), and a resume by other code is recorded.
+func TestResultsProvenance(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.jsonl")
+	st, err := Open(path, settings(), Provenance{Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	recs, _ := ReadFile(path)
+	h := recs[0].Provenance
+	if h == nil || h.Build == nil || h.Build.GoVersion != runtime.Version() || h.Version != h.Build.String() {
+		t.Fatalf("header provenance %+v, want the running build", h)
+	}
+	// The same code resuming adds nothing; other code adds a "resume" record.
+	if st, err = Open(path, settings(), Provenance{Backend: "go"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	other := report.Build{Module: "m", ModuleVersion: "v1", Revision: "abc", Modified: true}
+	if st, err = Open(path, settings(), Provenance{Backend: "go", Build: &other}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	recs, _ = ReadFile(path)
+	if len(recs) != 2 || recs[1].Kind != "resume" || recs[1].Provenance.Build.Revision != "abc" {
+		t.Fatalf("records %+v, want the header and one resume record", recs)
+	}
+	if v := Versions(recs); len(v) != 2 || v[0] != h.Version || v[1] != other.String() {
+		t.Errorf("Versions = %q", v)
+	}
 }

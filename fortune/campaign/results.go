@@ -9,13 +9,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+
+	"github.com/fortune-go/fortune/fortune/report"
 )
 
 // Record is one line of a results file (JSON Lines). Kind says which fields are set:
 //   - "header": Settings and Provenance of the run (first line);
+//   - "resume": Provenance of a later part of the run, written when it is resumed by other
+//     code (another revision or build), backend or device than the part before;
 //   - "fp32": accuracy of the unquantized network (Correct, Total);
 //   - "golden": fault-free accuracy of a variant (Variant, Correct, Total, MemoryBits, HeldBytes);
 //   - "trial": one faulty trial (Variant, BER, Trial, Seed, Faults, Sites, Correct, Total);
+//     Faults is the number of faults injected: F = ⌊BER·n⌋ for the distinct, replacement and
+//     legacy placements, and for bernoulli (a random count, BER·n on average) the number of
+//     bits that flipped in this trial; Sites is the number of distinct bit positions changed;
 //   - "timing": median execution time of fault-free protected inference (Variant, Seconds, Runs).
 type Record struct {
 	Kind       string      `json:"kind"`
@@ -26,7 +34,7 @@ type Record struct {
 	BER        float64     `json:"ber,omitempty"`
 	Trial      int         `json:"trial,omitempty"`
 	Seed       uint64      `json:"seed,omitempty"`
-	Faults     int         `json:"faults,omitempty"`
+	Faults     int         `json:"faults,omitempty"` // See the "trial" kind above.
 	Sites      int         `json:"sites,omitempty"`
 	Correct    int         `json:"correct"`
 	Total      int         `json:"total,omitempty"`
@@ -41,10 +49,46 @@ func (r Record) Accuracy() float64 { return 100 * float64(r.Correct) / float64(r
 
 // Provenance says where and how a run was made.
 type Provenance struct {
+	// Version describes the code on one line (report.Build.String: module version, VCS revision,
+	// uncommitted changes, Go version); Open fills it from Build when empty.
 	Version string `json:"version"`
-	Backend string `json:"backend"`
-	Device  string `json:"device"`
-	Started string `json:"started"`
+	// Build is the code that wrote the records; Open fills it with report.CurrentBuild when nil.
+	Build   *report.Build `json:"build,omitempty"`
+	Backend string        `json:"backend"`
+	Device  string        `json:"device"`
+	Started string        `json:"started"`
+}
+
+// stamp fills in the running binary's build where the caller left it out.
+func (p Provenance) stamp() Provenance {
+	if p.Build == nil {
+		b := report.CurrentBuild()
+		p.Build = &b
+	}
+	if p.Version == "" {
+		p.Version = p.Build.String()
+	}
+	return p
+}
+
+// sameCode says p and q describe the same code, backend and device.
+func (p Provenance) sameCode(q *Provenance) bool {
+	if q == nil || p.Version != q.Version || p.Backend != q.Backend || p.Device != q.Device {
+		return false
+	}
+	return (p.Build == nil) == (q.Build == nil) && (p.Build == nil || *p.Build == *q.Build)
+}
+
+// Versions returns the distinct code versions (Provenance.Version) that wrote records: the
+// header's, then those of "resume" records, in file order.
+func Versions(records []Record) []string {
+	var out []string
+	for _, r := range records {
+		if (r.Kind == "header" || r.Kind == "resume") && r.Provenance != nil && !slices.Contains(out, r.Provenance.Version) {
+			out = append(out, r.Provenance.Version)
+		}
+	}
+	return out
 }
 
 // key identifies a finished unit of work.
@@ -68,7 +112,11 @@ type Store struct {
 
 // Open opens (or creates) the results file for a run with the given settings. An existing file
 // must have been started with equal settings; a torn last line (a crash mid-write) is cut off.
+// The provenance (with the running binary's build filled in, see Provenance) goes into the
+// header of a new file; resuming a file whose last provenance differs in code, backend or device
+// appends a "resume" record with it, so every record can be traced to the code that wrote it.
 func Open(path string, s Settings, prov Provenance) (*Store, error) {
+	prov = prov.stamp()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("results %s: %w", path, err)
 	}
@@ -101,6 +149,18 @@ func Open(path string, s Settings, prov Provenance) (*Store, error) {
 	if diff := h.Settings.Diff(s); diff != "" {
 		st.Close()
 		return nil, fmt.Errorf("results %s was started with other settings (%s): use another output folder or the same settings", path, diff)
+	}
+	last := h.Provenance
+	for _, r := range st.records {
+		if r.Kind == "resume" {
+			last = r.Provenance
+		}
+	}
+	if !prov.sameCode(last) {
+		if err := st.Append(Record{Kind: "resume", Provenance: &prov}); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	return st, nil
 }

@@ -15,7 +15,12 @@
 //   - Bernoulli: every bit flips independently with probability BER.
 //
 // For the signed 8-bit baseline the authors modelled a bit-7 fault as a negation (−q, with
-// −127 → 0); SignNegate reproduces it, SignXOR (default) flips the bit.
+// −127 → 0); SignNegate reproduces it, SignXOR (default) flips the bit. A negation does not
+// commute with the flips of the same word's other bits, so under SignNegate the faults of a
+// word hit on bit 7 are applied one after another in draw order, as the authors' loop did
+// (SPEC §4: faults accumulate in order); the other words only receive flips, whose order does
+// not matter. Bernoulli faults have no draw order: each word's flips are applied in bit order
+// (bits 0…6, then the bit-7 negation).
 package inject
 
 import (
@@ -233,7 +238,11 @@ func Inject(words, seed, ber *Node, p Plan) (faulty, stats *Node) {
 type sites struct {
 	pos, count *Node // uint64[K], int32[K]
 	valid      *Node // bool[K]
-	shortfall  *Node // int32 scalar
+	// fault marks the draws that are faults, in draw order (bool[K]): for placements with
+	// replacement every one of the first F draws, a repeated position included; for Distinct
+	// the valid sites.
+	fault     *Node
+	shortfall *Node // int32 scalar
 }
 
 // faultCount computes F = ⌊BER·n⌋ in the graph, as int64 (exactly Count's arithmetic).
@@ -274,13 +283,13 @@ func sitesOf(seed, ber *Node, p Plan) sites {
 		valid := LogicalAnd(first, LessOrEqual(rank, f))
 		placed := ReduceAllSum(ConvertDType(valid, dtypes.Int64))
 		short = Add(short, MaxScalar(Sub(Sub(f, placed), short), 0))
-		return sites{pos: draws, count: OnesLike(iota32), valid: valid, shortfall: ConvertDType(short, dtypes.Int32)}
+		return sites{pos: draws, count: OnesLike(iota32), valid: valid, fault: valid, shortfall: ConvertDType(short, dtypes.Int32)}
 	}
 	// Hits per position, counted at its first occurrence.
 	hit := LogicalAnd(active, GreaterOrEqual(leader, ZerosLike(leader)))
 	to := ExpandAxes(Where(hit, leader, ZerosLike(leader)), -1)
 	count := ScatterSum(ZerosLike(iota32), to, ConvertDType(hit, dtypes.Int32), false, false)
-	return sites{pos: draws, count: count, valid: first, shortfall: ConvertDType(short, dtypes.Int32)}
+	return sites{pos: draws, count: count, valid: first, fault: active, shortfall: ConvertDType(short, dtypes.Int32)}
 }
 
 // firstOccurrences finds, for every active draw, the index of the first draw with the same
@@ -366,24 +375,146 @@ func (s sites) apply(words *Node, p Plan) (faulty, stats *Node) {
 	value := Gather(bitValues(g), ExpandAxes(bit, -1))
 	odd := Equal(BitwiseAnd(s.count, OnesLike(s.count)), OnesLike(s.count))
 	xor := LogicalAnd(s.valid, odd)
-	var sign *Node
-	if p.Sign == SignNegate {
-		sign = LogicalAnd(s.valid, Equal(bit, Scalar(g, dtypes.Int32, 7)))
-		xor = LogicalAnd(xor, LogicalNot(sign))
-	}
-	zero8 := ZerosLike(value)
-	idx := ExpandAxes(word, -1)
-	mask := ScatterSum(Zeros(g, shapes.Make(dtypes.Uint8, p.Words())), idx, Where(xor, value, zero8), false, false)
-	faulty = BitwiseXor(words, mask)
 	hits := ConvertDType(xor, dtypes.Int32)
-	if sign != nil {
-		count := Where(sign, s.count, ZerosLike(s.count))
-		negs := ScatterSum(Zeros(g, shapes.Make(dtypes.Int32, p.Words())), idx, count, false, false)
-		faulty = negateLegacy(faulty, negs)
-		hits = Add(hits, ConvertDType(sign, dtypes.Int32))
+	update := Where(xor, value, ZerosLike(value)) // Distinct bits of a word: the sum is their XOR.
+	short := s.shortfall
+	if p.Sign == SignNegate {
+		sign := LogicalAnd(s.valid, Equal(bit, Scalar(g, dtypes.Int32, 7)))
+		// Sites count once per position: flipped (hit an odd number of times) or negated.
+		hits = ConvertDType(LogicalOr(LogicalAnd(xor, LogicalNot(sign)), sign), dtypes.Int32)
+		// A word hit on its sign bit takes its change from inOrder (at its first draw); the
+		// others keep their flips.
+		drawWord, change, ordered, missed := s.inOrder(words, p)
+		update = Where(ordered, change, update)
+		word = Where(ordered, drawWord, word)
+		short = Add(short, missed)
 	}
-	stats = Stack([]*Node{ReduceAllSum(hits), s.shortfall}, 0)
+	mask := ScatterSum(Zeros(g, shapes.Make(dtypes.Uint8, p.Words())), ExpandAxes(word, -1), update, false, false)
+	faulty = BitwiseXor(words, mask)
+	stats = Stack([]*Node{ReduceAllSum(hits), short}, 0)
 	return faulty, stats
+}
+
+// inOrder applies, in draw order, the faults of every word that has a fault on bit 7 (legacy
+// negation): such a word's faults do not commute. It returns, per draw, the word it hit, and
+// for the first draw of each such word (ordered) the XOR of the word's final and original
+// values (update, uint8); missed counts the faults it could not order (reported as shortfall).
+//
+// The draws of one word are grouped by their first draw (its leader, found like repeated
+// positions in firstOccurrences). Each round then applies, for every such word at once, its
+// earliest fault not yet applied: a scatter-min over the leaders picks it, the word's current
+// value (kept at its leader) is flipped or negated and written back. orderRounds rounds cover
+// the most faults any word receives with probability at least 1 − 1e-12 per trial; a fault
+// left over is counted in missed, never dropped silently.
+func (s sites) inOrder(words *Node, p Plan) (word, update, ordered, missed *Node) {
+	g := words.Graph()
+	k := s.pos.Shape().Dimensions[0]
+	w := u64(g, uint64(p.StoredBits))
+	iota32 := Iota(g, shapes.Make(dtypes.Int32, k), 0)
+	word64 := Div(s.pos, w)
+	word = ConvertDType(word64, dtypes.Int32)
+	bit := ConvertDType(Rem(s.pos, w), dtypes.Int32)
+	isSign := Equal(bit, Scalar(g, dtypes.Int32, 7))
+	leader, unresolved := firstOccurrences(word64, s.fault, iota32)
+	found := GreaterOrEqual(leader, ZerosLike(leader))
+	lead := ExpandAxes(Where(found, leader, ZerosLike(leader)), -1)
+	zeros32 := ZerosLike(iota32)
+	// Words with a sign fault, marked at their leader, then on each of their draws.
+	signs := ScatterSum(zeros32, lead, ConvertDType(LogicalAnd(found, isSign), dtypes.Int32), false, false)
+	ordered = LogicalAnd(found, GreaterThan(Gather(signs, lead), zeros32))
+	isLeader := LogicalAnd(ordered, Equal(leader, iota32))
+	pending := ordered
+
+	value := Gather(bitValues(g), ExpandAxes(Where(isSign, zeros32, bit), -1))
+	original := Gather(words, ExpandAxes(word, -1))
+	state := original // Current value of each word, at its leader.
+	zeros8 := ZerosLike(state)
+	kN := Scalar(g, dtypes.Int32, k)
+	for range orderRounds(p) {
+		first := ScatterMin(BroadcastToDims(kN, k), lead, Where(pending, iota32, BroadcastToDims(kN, k)), false, false)
+		apply := LogicalAnd(pending, Equal(Gather(first, lead), iota32))
+		v := Gather(state, lead)
+		next := Where(isSign, negateOnce(v), BitwiseXor(v, value))
+		// One draw per word applies in a round, so the sum at each leader is that draw's change.
+		state = BitwiseXor(state, ScatterSum(zeros8, lead, Where(apply, BitwiseXor(v, next), zeros8), false, false))
+		pending = LogicalAnd(pending, LogicalNot(apply))
+	}
+	left := LogicalOr(pending, LogicalAnd(s.fault, unresolved))
+	missed = ReduceAllSum(ConvertDType(left, dtypes.Int32))
+	update = Where(isLeader, BitwiseXor(state, original), zeros8)
+	return word, update, ordered, missed
+}
+
+// orderRounds is how many rounds inOrder runs: the smallest R such that, summed over all words,
+// the probability that a word receives more than R of the plan's Capacity draws is below
+// 1e-12 (a Poisson bound on each word's binomial load; Distinct puts at most W faults on a
+// word).
+func orderRounds(p Plan) int {
+	k := float64(p.Capacity)
+	type load struct {
+		lambda float64
+		words  int
+	}
+	var loads []load
+	if p.Placement == Legacy {
+		times := map[int]int{} // A layer listed twice is drawn twice as often.
+		for _, off := range p.offsets() {
+			times[off]++
+		}
+		seen := map[int]bool{}
+		for i, off := range p.offsets() {
+			if !seen[off] {
+				seen[off] = true
+				n := p.LayerWords[i]
+				loads = append(loads, load{k * float64(times[off]) / float64(len(p.LayerWords)) / float64(n), n})
+			}
+		}
+	} else {
+		loads = []load{{k / float64(p.Words()), p.Words()}}
+	}
+	r := 1
+	for ; r < p.Capacity; r++ {
+		tail := 0.0
+		for _, l := range loads {
+			tail += float64(l.words) * poissonTail(l.lambda, r+1)
+		}
+		if tail < 1e-12 {
+			break
+		}
+	}
+	if p.Placement == Distinct {
+		r = min(r, p.StoredBits)
+	}
+	return max(r, 1)
+}
+
+// poissonTail returns P(X ≥ k) for X ~ Poisson(lambda), summed from the k-th term up.
+func poissonTail(lambda float64, k int) float64 {
+	if lambda <= 0 {
+		return 0
+	}
+	if float64(k) <= lambda {
+		return 1 // At least about a half; 1 bounds it.
+	}
+	lg, _ := math.Lgamma(float64(k) + 1)
+	term := math.Exp(-lambda + float64(k)*math.Log(lambda) - lg)
+	sum := 0.0
+	for j := k; term > 0 && term > sum*1e-17; j++ {
+		sum += term
+		term *= lambda / float64(j+1)
+	}
+	return sum
+}
+
+// negateOnce is the authors' bit-7 fault on int8 values stored as bytes: −q, except −127 → 0
+// (and −(−128) wraps to −128).
+func negateOnce(words *Node) *Node {
+	g := words.Graph()
+	q := ConvertDType(Bitcast(words, dtypes.Int8), dtypes.Int32)
+	neg := Neg(q)
+	neg = Where(Equal(neg, Scalar(g, dtypes.Int32, 128)), Scalar(g, dtypes.Int32, -128), neg)
+	neg = Where(Equal(q, Scalar(g, dtypes.Int32, -127)), ZerosLike(q), neg)
+	return Bitcast(ConvertDType(neg, dtypes.Int8), dtypes.Uint8)
 }
 
 // negateLegacy applies the authors' bit-7 fault c times to int8 values stored as bytes:

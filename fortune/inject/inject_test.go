@@ -43,19 +43,87 @@ func refInject(words []uint8, p Plan, seed uint64, ber float64) ([]uint8, []refe
 	out := slices.Clone(words)
 	n := uint64(p.Bits())
 	f, _ := Count(ber, p.Bits())
-	var sites []reference.Site
+	var seq []reference.Site // In draw order.
 	switch p.Placement {
 	case Distinct:
-		sites, _ = reference.DrawDistinct(seed, n, f, p.Capacity)
+		seq, _ = reference.DrawDistinct(seed, n, f, p.Capacity)
 	case WithReplacement:
-		sites = reference.DrawWithReplacement(seed, n, f)
+		seq = reference.SequenceWithReplacement(seed, n, f)
 	case Legacy:
-		sites = reference.DrawLegacy(seed, p.LayerWords, p.offsets(), p.StoredBits, f)
+		seq = reference.SequenceLegacy(seed, p.LayerWords, p.offsets(), p.StoredBits, f)
 	case Bernoulli:
-		sites = reference.DrawBernoulli(seed, p.Words(), p.StoredBits, ber)
+		seq = reference.DrawBernoulli(seed, p.Words(), p.StoredBits, ber)
 	}
-	reference.Apply(out, sites, p.StoredBits, p.Sign == SignNegate)
-	return out, sites
+	reference.Apply(out, seq, p.StoredBits, p.Sign == SignNegate)
+	return out, reference.Group(seq)
+}
+
+// TestLegacyNegationInDrawOrder: with the authors' sign negation, a word's flips and negations
+// take effect in draw order (SPEC §4: faults accumulate in order), not all flips first. The
+// memory is small and the BER high, so many words mix the two; for every placement the graph
+// equals the in-order reference, and for the placements with an order, the result differs
+// from applying the negations after the flips (what the code did before).
+func TestLegacyNegationInDrawOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
+		for _, pl := range []Placement{Distinct, WithReplacement, Legacy} {
+			p := Plan{LayerWords: []int{5, 60, 200}, StoredBits: 8, Placement: pl, Sign: SignNegate}
+			words := randomWords(r, p.Words(), 8)
+			const ber = 0.2
+			f, _ := Count(ber, p.Bits())
+			p.Capacity = CapacityFor(pl, f, p.Bits())
+			differs := false
+			for seed := range uint64(4) {
+				got, stats := run(t, b, words, p, seed, ber)
+				want, _ := refInject(words, p, seed, ber)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s seed %d: graph differs from the in-order reference", pl, seed)
+				}
+				if stats[StatShortfall] != 0 {
+					t.Fatalf("%s seed %d: shortfall %d", pl, seed, stats[StatShortfall])
+				}
+				if !slices.Equal(got, negateLast(words, p, seed, ber)) {
+					differs = true
+				}
+			}
+			if !differs {
+				t.Errorf("%s: order never mattered; the test does not exercise it", pl)
+			}
+		}
+	})
+}
+
+// negateLast applies a trial's flips first and its negations after them (the old behaviour).
+func negateLast(words []uint8, p Plan, seed uint64, ber float64) []uint8 {
+	q := p
+	q.Sign = SignXOR
+	_, sites := refInject(words, q, seed, ber) // The same draws, grouped by position.
+	out := slices.Clone(words)
+	var signs []reference.Site
+	for _, s := range sites {
+		if s.Pos%8 == 7 {
+			signs = append(signs, s)
+		} else {
+			reference.Apply(out, []reference.Site{s}, 8, false)
+		}
+	}
+	reference.Apply(out, signs, 8, true)
+	return out
+}
+
+// TestApplyInOrder pins the reference's order on one word: −5 = 0xFB; flipping bit 0 after the
+// negation gives 0xFA = −6, before it 5 → 4 → −4.
+func TestApplyInOrder(t *testing.T) {
+	w := []uint8{5}
+	reference.Apply(w, []reference.Site{{Pos: 7, Count: 1}, {Pos: 0, Count: 1}}, 8, true)
+	if int8(w[0]) != -6 {
+		t.Errorf("negate then flip bit 0 of 5: %d, want -6", int8(w[0]))
+	}
+	w = []uint8{5}
+	reference.Apply(w, []reference.Site{{Pos: 0, Count: 1}, {Pos: 7, Count: 1}}, 8, true)
+	if int8(w[0]) != -4 {
+		t.Errorf("flip bit 0 then negate 5: %d, want -4", int8(w[0]))
+	}
 }
 
 // TestInjectMatchesReference: for every placement, sign model, several seeds and BERs (some

@@ -2,6 +2,12 @@
 // encoded by a storage scheme and laid out as one flat word memory, layer after layer. It
 // builds that memory from float32 weights, and reads it back as float32 weights inside a
 // graph (decode, then dequantize), which is what inference sees after faults.
+//
+// A memory can also hold fixed layers: weights quantized like the others but kept outside the
+// word memory, never encoded, faulted or decoded, and dequantized from their plain codes. They
+// are the authors' quantized layers that their layer_list leaves out (ResNet-18's downsample
+// convolutions, SPEC §1.2): quanto quantizes every convolution and linear weight, the injector
+// and the protection only touch the listed ones.
 package memory
 
 import (
@@ -23,10 +29,13 @@ type Layer struct {
 	Name string
 	// Shape is the weight's shape; axis 0 is the output channel.
 	Shape []int
-	// Offset is the first word of the layer in memory.
+	// Offset is the first word of the layer in memory (−1 for a fixed layer).
 	Offset int
 	// Words is the number of words (= weights).
 	Words int
+	// Fixed marks a layer quantized but kept out of the word memory: stored as its plain codes,
+	// never encoded, faulted or decoded.
+	Fixed bool
 }
 
 // Layout places layers back to back.
@@ -34,14 +43,28 @@ func Layout(names []string, shapes [][]int) []Layer {
 	layers := make([]Layer, len(names))
 	off := 0
 	for i, name := range names {
-		n := 1
-		for _, d := range shapes[i] {
-			n *= d
-		}
+		n := size(shapes[i])
 		layers[i] = Layer{Name: name, Shape: shapes[i], Offset: off, Words: n}
 		off += n
 	}
 	return layers
+}
+
+// FixedLayers describes fixed layers (see Layer.Fixed); append them to a Layout's layers.
+func FixedLayers(names []string, shapes [][]int) []Layer {
+	layers := make([]Layer, len(names))
+	for i, name := range names {
+		layers[i] = Layer{Name: name, Shape: shapes[i], Offset: -1, Words: size(shapes[i]), Fixed: true}
+	}
+	return layers
+}
+
+func size(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
 // Options tune how weights are quantized.
@@ -58,53 +81,79 @@ type Memory struct {
 	Scheme storage.Scheme
 	// Quant is the quantization used (the scheme's, with Options applied).
 	Quant quant.Config
-	// Layers lists the layers in memory order.
+	// Layers lists the layers as given to Build: the memory's in memory order, and any fixed
+	// ones.
 	Layers []Layer
 	// Words is the uint8[N] memory of encoded words.
 	Words *tensors.Tensor
 	// Scales and Zeros hold each layer's per-channel (or per-tensor) scale and zero point.
 	Scales, Zeros []*tensors.Tensor
+	// Codes holds the plain codes of the fixed layers, in their order in Layers.
+	Codes []*tensors.Tensor
 }
 
-// N returns the number of words.
+// N returns the number of words (fixed layers are not in the word memory).
 func (m *Memory) N() int {
-	last := m.Layers[len(m.Layers)-1]
-	return last.Offset + last.Words
+	n := 0
+	for _, l := range m.Layers {
+		if !l.Fixed {
+			n += l.Words
+		}
+	}
+	return n
 }
 
 // StoredBits returns the bits of memory the paper counts: N·W ("Memory Utilization").
 func (m *Memory) StoredBits() int64 { return int64(m.N()) * int64(m.Scheme.StoredBits()) }
 
-// HeldBytes returns the bytes this simulation really holds: one byte per word plus the float32
-// scale and zero point of every channel.
+// HeldBytes returns the bytes this simulation really holds: one byte per word and per code of a
+// fixed layer, plus the float32 scale and zero point of every channel.
 func (m *Memory) HeldBytes() int64 {
 	b := int64(m.N())
+	for _, c := range m.Codes {
+		b += int64(c.Size())
+	}
 	for i := range m.Scales {
 		b += 4 * int64(m.Scales[i].Size()+m.Zeros[i].Size())
 	}
 	return b
 }
 
-// Plan returns a fault-injection plan over this memory.
+// Plan returns a fault-injection plan over this memory (its word memory; fixed layers take no
+// faults).
 func (m *Memory) Plan(placement inject.Placement, sign inject.SignFault, capacity int) inject.Plan {
-	words := make([]int, len(m.Layers))
-	for i, l := range m.Layers {
-		words[i] = l.Words
+	var words []int
+	for _, l := range m.Layers {
+		if !l.Fixed {
+			words = append(words, l.Words)
+		}
 	}
 	return inject.Plan{LayerWords: words, StoredBits: m.Scheme.StoredBits(), Placement: placement,
 		Sign: sign, Capacity: capacity}
 }
 
 // Build quantizes and encodes the weights (float32 tensors with the layers' shapes) into a
-// memory, in one graph on the backend.
+// memory, in one graph on the backend. Fixed layers are quantized the same way and kept as
+// plain codes.
 func Build(b compute.Backend, scheme storage.Scheme, layers []Layer, weights []*tensors.Tensor, opts Options) (*Memory, error) {
 	if len(weights) != len(layers) {
 		return nil, fmt.Errorf("memory: %d weights for %d layers", len(weights), len(layers))
 	}
+	off := 0
 	for i, w := range weights {
-		if w.DType() != dtypes.Float32 || w.Size() != layers[i].Words {
-			return nil, fmt.Errorf("memory: layer %s: weight %s, want float32 with %d elements", layers[i].Name, w.Shape(), layers[i].Words)
+		l := layers[i]
+		if w.DType() != dtypes.Float32 || w.Size() != l.Words {
+			return nil, fmt.Errorf("memory: layer %s: weight %s, want float32 with %d elements", l.Name, w.Shape(), l.Words)
 		}
+		if !l.Fixed {
+			if l.Offset != off {
+				return nil, fmt.Errorf("memory: layer %s at word %d, want %d (layers back to back, as Layout places them)", l.Name, l.Offset, off)
+			}
+			off += l.Words
+		}
+	}
+	if off == 0 {
+		return nil, fmt.Errorf("memory: no layer in the word memory")
 	}
 	qc := scheme.Quant()
 	qc.Granularity, qc.LegacyClamp = opts.Granularity, opts.LegacyClamp
@@ -112,14 +161,17 @@ func Build(b compute.Backend, scheme storage.Scheme, layers []Layer, weights []*
 		return nil, err
 	}
 	exec, err := NewExec(b, func(ws []*Node) []*Node {
-		words := make([]*Node, len(ws))
-		var out []*Node
+		var words, out, fixed []*Node
 		for i, w := range ws {
 			codes, scale, zero := quant.Quantize(w, qc)
-			words[i] = Reshape(scheme.Encode(codes), -1)
+			if layers[i].Fixed {
+				fixed = append(fixed, Reshape(codes, -1))
+			} else {
+				words = append(words, Reshape(scheme.Encode(codes), -1))
+			}
 			out = append(out, scale, zero)
 		}
-		return append([]*Node{Concatenate(words, 0)}, out...)
+		return append(append([]*Node{Concatenate(words, 0)}, out...), fixed...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("memory: %w", err)
@@ -137,26 +189,34 @@ func Build(b compute.Backend, scheme storage.Scheme, layers []Layer, weights []*
 		m.Scales = append(m.Scales, out[1+2*i])
 		m.Zeros = append(m.Zeros, out[2+2*i])
 	}
+	m.Codes = out[1+2*len(layers):]
 	return m, nil
 }
 
 // Read decodes the (possibly faulty) words and dequantizes each layer: it returns one float32
-// node per layer, with the layer's shape. scales and zeros are the graph's nodes for the
-// memory's Scales and Zeros.
-func Read(words *Node, scales, zeros []*Node, layers []Layer, scheme storage.Scheme, qc quant.Config) []*Node {
+// node per layer, with the layer's shape. codes are the graph's nodes for the fixed layers'
+// plain codes (the memory's Codes), scales and zeros those for its Scales and Zeros.
+func Read(words *Node, codes, scales, zeros []*Node, layers []Layer, scheme storage.Scheme, qc quant.Config) []*Node {
 	// Bitwise decoding, eight words per uint64 lane: on the pure-Go backend it is several times
 	// faster than a gather through the 256-entry table or byte-wise boolean logic.
-	codes := storage.DecodeFast(words, scheme)
+	decoded := storage.DecodeFast(words, scheme)
 	out := make([]*Node, len(layers))
+	fixed := 0
 	for i, l := range layers {
-		c := Slice(codes, AxisRange(l.Offset, l.Offset+l.Words))
+		var c *Node
+		if l.Fixed {
+			c, fixed = codes[fixed], fixed+1
+		} else {
+			c = Slice(decoded, AxisRange(l.Offset, l.Offset+l.Words))
+		}
 		out[i] = quant.Dequantize(c, scales[i], zeros[i], qc, l.Shape...)
 	}
 	return out
 }
 
 // Args lists the inputs of the graphs ReadGraph and TrialGraph build: the words, then extra
-// (for a trial: the uint64 seed and the float64 BER), then every layer's scale and zero point.
+// (for a trial: the uint64 seed and the float64 BER), then every layer's scale and zero point,
+// then the fixed layers' codes.
 func (m *Memory) Args(extra ...any) []any {
 	a := append([]any{m.Words}, extra...)
 	for _, s := range m.Scales {
@@ -165,14 +225,17 @@ func (m *Memory) Args(extra ...any) []any {
 	for _, z := range m.Zeros {
 		a = append(a, z)
 	}
+	for _, c := range m.Codes {
+		a = append(a, c)
+	}
 	return a
 }
 
 // ReadGraph is the graph function of a fault-free read: inputs as Args() lists them, outputs
-// the float32 weights of every layer.
+// the float32 weights of every layer, fixed ones included, in the order of Layers.
 func (m *Memory) ReadGraph(in []*Node) []*Node {
 	n := len(m.Layers)
-	return Read(in[0], in[1:1+n], in[1+n:], m.Layers, m.Scheme, m.Quant)
+	return Read(in[0], in[1+2*n:], in[1:1+n], in[1+n:1+2*n], m.Layers, m.Scheme, m.Quant)
 }
 
 // TrialGraph returns the graph function of one fault trial with the given plan: inputs as

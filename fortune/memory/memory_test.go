@@ -2,6 +2,7 @@ package memory
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -144,4 +145,73 @@ func benchTrial(b *testing.B, be compute.Backend, s storage.Scheme) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(m.N()), "ns/weight")
+}
+
+// TestFixedLayers: a fixed layer is quantized like the others but stays out of the word memory:
+// not counted in N, never faulted, read back from its plain code without encoding or decoding;
+// the memory layers around it read exactly as in a memory without it. Its first channel makes
+// double rounding give the code 2^w under the legacy [0, 255] clamp (s = 0.25, −min/s = 1.5,
+// max/s = 13.5 → 14 + 2 = 16 for w = 4): the plain code keeps it (3.5), where P-4's encoding
+// would have turned it into 0.
+func TestFixedLayers(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	layers, ws := randomLayers(r, [][]int{{4, 3, 3, 3}, {10, 20}})
+	fixed := tensors.FromFlatDataAndDimensions([]float32{-0.375, 3.375, 1, 0, 0.3, -0.2, 0.1, 0.05}, 2, 4)
+	all := []Layer{layers[0]}
+	all = append(all, FixedLayers([]string{"fixed"}, [][]int{{2, 4}})...)
+	all = append(all, layers[1])
+	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
+		for _, s := range []storage.Scheme{storage.Baseline8{}, storage.TripleMSB{Bits: 4}} {
+			opts := Options{LegacyClamp: true}
+			with, err := Build(b, s, all, []*tensors.Tensor{ws[0], fixed, ws[1]}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			without, err := Build(b, s, layers, ws, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if with.N() != 108+200 || !slices.Equal(with.Plan(inject.Distinct, inject.SignXOR, 1).LayerWords, []int{108, 200}) {
+				t.Fatalf("%s: N = %d, plan %v: the fixed layer is in the word memory", s.Name(), with.N(), with.Plan(inject.Distinct, inject.SignXOR, 1).LayerWords)
+			}
+			const ber, seed = 0.05, 3
+			f, _ := inject.Count(ber, with.StoredBits())
+			plan := with.Plan(inject.Distinct, inject.SignXOR, inject.CapacityFor(inject.Distinct, f, with.StoredBits()))
+			trial := func(m *Memory) []*tensors.Tensor {
+				out, err := MustNewExec(b, m.TrialGraph(plan)).Call(m.Args(tensors.FromScalar(uint64(seed)), tensors.FromScalar(ber))...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			got, ref := trial(with), trial(without)
+			for i, j := range map[int]int{0: 0, 2: 1} {
+				if !slices.Equal(tensors.MustCopyFlatData[float32](got[i]), tensors.MustCopyFlatData[float32](ref[j])) {
+					t.Errorf("%s: memory layer %s reads differently next to a fixed layer", s.Name(), all[i].Name)
+				}
+			}
+			x := tensors.MustCopyFlatData[float32](fixed)
+			var want []float32
+			for ch := range 2 {
+				chunk := x[4*ch : 4*ch+4]
+				if _, ok := s.(storage.Baseline8); ok {
+					q, sc := reference.QuantizeSymmetric8(chunk)
+					for _, v := range q {
+						want = append(want, reference.DequantizeSymmetric8(v, sc))
+					}
+				} else {
+					q, sc, z := reference.QuantizeAffine(chunk, 4, true)
+					for _, v := range q {
+						want = append(want, reference.DequantizeAffine(v, sc, z))
+					}
+				}
+			}
+			if g := tensors.MustCopyFlatData[float32](got[1]); !slices.Equal(g, want) {
+				t.Errorf("%s: fixed layer reads %v, want its plain quantized values %v", s.Name(), g, want)
+			}
+			if _, ok := s.(storage.TripleMSB); ok && want[1] != 3.5 {
+				t.Errorf("code 2^w case: %g, want 3.5", want[1])
+			}
+		}
+	})
 }

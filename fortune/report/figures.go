@@ -97,11 +97,12 @@ const (
 	legendThumb = 18 // Thumbnail width, points.
 )
 
-// byModel groups rows by normalized model name in order of first appearance.
+// byModel groups rows by label (Row.Model, not normalized: two runs of one network are two
+// panels) in order of first appearance.
 func byModel(rows []Row) (models []string, groups map[string][]Row) {
 	groups = map[string][]Row{}
 	for _, r := range rows {
-		m := NormalizeModel(r.Model)
+		m := r.Model
 		if _, ok := groups[m]; !ok {
 			models = append(models, m)
 		}
@@ -131,11 +132,12 @@ func paperByModel(o FigureOptions) (map[string]map[string]Row, error) {
 	return out, nil
 }
 
-// paperRowsFor returns the paper's rows of a model in the paper's order (8-bit, P-5, P-4, P-3).
-func paperRowsFor(paper map[string]map[string]Row, model string) []Row {
+// paperRowsFor returns the paper's rows of a row label's network (NormalizeModel of it) in the
+// paper's order (8-bit, P-5, P-4, P-3).
+func paperRowsFor(paper map[string]map[string]Row, label string) []Row {
 	var out []Row
 	for _, v := range []string{"8-bit", "P-5", "P-4", "P-3"} {
-		if r, ok := paper[model][v]; ok {
+		if r, ok := paper[NormalizeModel(label)][v]; ok {
 			out = append(out, r)
 		}
 	}
@@ -1116,7 +1118,7 @@ func Figure7(rows []Row, opts FigureOptions) (Figure, error) {
 						neg = append(neg, plotter.XY{X: float64(i), Y: s.RAP})
 					}
 				}
-				if pr, ok := paper[m][r.Variant]; ok {
+				if pr, ok := paper[NormalizeModel(m)][r.Variant]; ok {
 					if s, ok := pr.At(b); ok && finite(s.RAP) {
 						pap = append(pap, plotter.XY{X: float64(i), Y: s.RAP})
 					}

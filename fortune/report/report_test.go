@@ -164,7 +164,7 @@ func TestTableIMarkdownGolden(t *testing.T) {
 - **setting fault_sites:** uniform
 - **setting trials:** 20
 
-| Type | VGG11 | ResNet18 |
+| Type | vgg11_bn | resnet18 |
 |---|--:|--:|
 | 8-bit | 92.42 | 93.07 |
 | 5-bit | 92.10 | – |
@@ -176,12 +176,12 @@ func TestTableIMarkdownGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCSV := "# title: Tiny table\n# version: v0.0.0-test\n# date: 2026-01-02T03:04:05Z\n# backend: simplego\n# device: cpu\n# seeds: data=7 faults=42\n# setting fault_sites: uniform\n# setting trials: 20\ntype,VGG11,ResNet18\n8-bit,92.4179,93.0689\n5-bit,92.1,\n"
+	wantCSV := "# title: Tiny table\n# version: v0.0.0-test\n# date: 2026-01-02T03:04:05Z\n# backend: simplego\n# device: cpu\n# seeds: data=7 faults=42\n# setting fault_sites: uniform\n# setting trials: 20\ntype,vgg11_bn,resnet18\n8-bit,92.4179,93.0689\n5-bit,92.1,\n"
 	if string(csvOut) != wantCSV {
 		t.Errorf("TableICSV:\n%s\nwant:\n%s", csvOut, wantCSV)
 	}
 	back, err := ParseTableI(strings.NewReader(strings.Replace(string(csvOut), "5-bit,92.1,", "5-bit,92.1,0", 1)))
-	if err != nil || len(back) != 2 || back[0].Accuracy["ResNet18"] != 93.0689 {
+	if err != nil || len(back) != 2 || back[0].Accuracy["resnet18"] != 93.0689 {
 		t.Errorf("ParseTableI(TableICSV) = %+v, %v", back, err)
 	}
 }
@@ -545,5 +545,59 @@ func TestTableIINegativeMarked(t *testing.T) {
 	cm, err := ComparisonMarkdown(fixedProv, cmp)
 	if err != nil || !strings.Contains(string(cm), "-0.0167†") || !strings.Contains(string(cm), negFootnote) {
 		t.Errorf("comparison (%v) lacks the mark:\n%s", err, cm)
+	}
+}
+
+// TestRunLabelsStayApart: two runs of one of the paper's networks under their own labels stay
+// apart in RAP, Table II, the comparison and every figure (one panel each, both with the paper's
+// values beside them); they were merged under NormalizeModel's "VGG11".
+func TestRunLabelsStayApart(t *testing.T) {
+	mk := func(label string, mem8 int64, drop8, drop5 float64) []Row {
+		return []Row{
+			{Model: label, Variant: "8-bit", Golden: 92, MemoryBits: mem8, ExecTimePct: 100,
+				PerBER: []BERStat{{BER: 1e-5, VulMean: drop8}, {BER: 3e-4, VulMean: drop8}}},
+			{Model: label, Variant: "P-5", Golden: 91, MemoryBits: 196931392, ExecTimePct: 140,
+				PerBER: []BERStat{{BER: 1e-5, VulMean: drop5}, {BER: 3e-4, VulMean: drop5}}},
+		}
+	}
+	rows := append(mk("vgg11 (legacy)", 225064448, 5, 1), mk("vgg11 (corrected)", 2*225064448, 2, 0.5)...)
+	if err := FillDerived(rows, metrics.PDropModel{C: metrics.DefaultC}); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{1, 3} {
+		want, _ := metrics.RAP(rows[i].PerBER[0].VulMean, float64(rows[i].MemoryBits), float64(rows[i-1].MemoryBits), 140, 100)
+		if got := rows[i].PerBER[0].RAP; got != want {
+			t.Errorf("%s P-5 RAP %v, want %v against its own 8-bit row", rows[i].Model, got, want)
+		}
+	}
+	md, err := TableIIMarkdown(fixedProv, rows, TableIIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "| vgg11 (legacy) | P-5-bit |") || !strings.Contains(string(md), "| vgg11 (corrected) | P-5-bit |") {
+		t.Errorf("Table II without the run labels:\n%s", md)
+	}
+	cmp, err := Compare(rows, metrics.BERMatched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, c := range cmp {
+		if c.Quantity == "memory_bits" && c.Paper == 225064448 {
+			n[c.Model]++
+		}
+	}
+	if n["vgg11 (legacy)"] != 1 || n["vgg11 (corrected)"] != 1 {
+		t.Errorf("comparison of the 8-bit memory with the paper's VGG11, per label: %v", n)
+	}
+	for _, fn := range []func([]Row, FigureOptions) (Figure, error){Figure5, Figure6, Figure7} {
+		f, err := fn(rows, FigureOptions{DPI: 72})
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts := strings.Join(svgTexts(f.SVG), "|")
+		if !strings.Contains(texts, "vgg11 (legacy)") || !strings.Contains(texts, "vgg11 (corrected)") || !strings.Contains(texts, "paper (") {
+			t.Errorf("%s: want a panel per run label, with the paper's values: %s", f.Name, texts)
+		}
 	}
 }

@@ -83,7 +83,9 @@ func newBERStat(ber float64, s stats.Summary) BERStat {
 // Row is one measured (model, variant) row of our Table II, with its golden
 // accuracy for Table I.
 type Row struct {
-	// Model is the model name; NormalizeModel maps it to the paper's spelling.
+	// Model is the run's label (e.g. "vgg11", or "vgg11 (legacy)" when two runs of a network are
+	// reported together). Rows of different labels stay apart in every table and figure;
+	// NormalizeModel maps a label to the paper's spelling only to look up the paper's numbers.
 	Model string
 	// Variant is "8-bit", "P-w" (protected) or "U-w" (unprotected w-bit);
 	// see metrics.ParseVariant.
@@ -123,7 +125,7 @@ func sameBER(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs
 
 // FillDerived computes, for every row and BER, P_drop (Eq. 6, BER-matched),
 // P_drop (legacy: drop at 3e-4, NaN if the row has no 3e-4 entry) and RAP
-// against the same model's "8-bit" row (NaN if there is none).
+// against the "8-bit" row of the same label (NaN if there is none).
 func FillDerived(rows []Row, pm metrics.PDropModel) error {
 	base := map[string]Row{}
 	for _, r := range rows {
@@ -132,13 +134,13 @@ func FillDerived(rows []Row, pm metrics.PDropModel) error {
 			return fmt.Errorf("fill derived, %s: %w", r.Model, err)
 		}
 		if v.Width == 8 && !v.Protected {
-			base[NormalizeModel(r.Model)] = r
+			base[r.Model] = r
 		}
 	}
 	for i := range rows {
 		r := &rows[i]
 		ref, hasRef := r.At(metrics.LegacyBER)
-		b, hasBase := base[NormalizeModel(r.Model)]
+		b, hasBase := base[r.Model]
 		for k := range r.PerBER {
 			s := &r.PerBER[k]
 			s.PDropEq6, s.PDropLegacy, s.RAP = nan, nan, nan
@@ -167,7 +169,9 @@ func FillDerived(rows []Row, pm metrics.PDropModel) error {
 
 // NormalizeModel maps common spellings to the paper's model names
 // ("vgg11_bn" → "VGG11", "resnet-18" → "ResNet18", "alexnet" → "AlexNet",
-// "inception_v3" → "Inception"); other names are returned unchanged.
+// "inception_v3" → "Inception"); other names are returned unchanged. It is for looking up the
+// paper's numbers only: a run label such as "vgg11 (legacy)" also maps to "VGG11", so rows are
+// never grouped by it.
 func NormalizeModel(name string) string {
 	var b strings.Builder
 	for _, c := range strings.ToLower(name) {
@@ -194,7 +198,8 @@ func NormalizeModel(name string) string {
 type Provenance struct {
 	// Title names the content, e.g. "Table II (ours)".
 	Title string
-	// Version is the project version (e.g. a git describe string).
+	// Version describes the code that wrote the file: CurrentBuild().String() (module
+	// version, VCS revision, uncommitted changes, Go version).
 	Version string
 	// Date is when the numbers were produced; zero means now.
 	Date time.Time

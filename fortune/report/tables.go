@@ -155,8 +155,9 @@ func writeCSV(buf *bytes.Buffer, recs [][]string) error {
 	return nil
 }
 
-// tableI builds the Table I matrix: models in order of first appearance,
-// widths descending; golden of the unprotected variant preferred.
+// tableI builds the Table I matrix: one column per row label (Row.Model, not normalized: two
+// runs of one network are two columns) in order of first appearance, widths descending; golden
+// of the unprotected variant preferred.
 func tableI(rows []Row) (models []string, widths []int, acc map[string]map[int]float64, err error) {
 	acc = map[string]map[int]float64{}
 	prot := map[string]map[int]bool{}
@@ -165,7 +166,7 @@ func tableI(rows []Row) (models []string, widths []int, acc map[string]map[int]f
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("table I, %s: %w", r.Model, err)
 		}
-		m := NormalizeModel(r.Model)
+		m := r.Model
 		if _, ok := acc[m]; !ok {
 			models = append(models, m)
 			acc[m] = map[int]float64{}
@@ -355,7 +356,7 @@ func TableIIMarkdown(prov Provenance, rows []Row, opts TableIIOptions) ([]byte, 
 	var body [][]string
 	negative := false
 	for _, r := range rows {
-		rec := []string{NormalizeModel(r.Model), PaperType(r.Variant), strconv.FormatInt(r.MemoryBits, 10), FormatNumber(r.ExecTimePct)}
+		rec := []string{r.Model, PaperType(r.Variant), strconv.FormatInt(r.MemoryBits, 10), FormatNumber(r.ExecTimePct)}
 		for _, b := range bers {
 			s := statAt(r, b)
 			cell := numMarked(s.VulMean)
@@ -385,7 +386,8 @@ func TableIIMarkdown(prov Provenance, rows []Row, opts TableIIOptions) ([]byte, 
 
 // Comparison is one of our numbers beside the paper's.
 type Comparison struct {
-	// Model and Variant identify the row (paper spelling / normalized variant).
+	// Model and Variant identify the row: our row's label (Row.Model, e.g. "vgg11 (legacy)";
+	// the paper's row is looked up by NormalizeModel of it) and the normalized variant.
 	Model, Variant string
 	// Quantity is one of "golden_pct", "memory_bits", "exec_time_pct",
 	// "vulnerability_pp", "pdrop_eq6", "pdrop_legacy".
@@ -432,11 +434,11 @@ func CompareWith(ours []Row, t1 []TableIRow, t2 []TableIIRow, mode metrics.PDrop
 		if err != nil {
 			return nil, fmt.Errorf("compare, %s: %w", r.Model, err)
 		}
-		model := NormalizeModel(r.Model)
+		model, paperModel := r.Model, NormalizeModel(r.Model)
 		paperGolden := nan
 		for _, t := range t1 {
 			if t.Width == v.Width {
-				if g, ok := t.Accuracy[model]; ok {
+				if g, ok := t.Accuracy[paperModel]; ok {
 					paperGolden = g
 				}
 			}
@@ -444,7 +446,7 @@ func CompareWith(ours []Row, t1 []TableIRow, t2 []TableIIRow, mode metrics.PDrop
 		add(Comparison{Model: model, Variant: v.String(), Quantity: "golden_pct", Ours: r.Golden, Paper: paperGolden})
 		var p *TableIIRow
 		for i := range t2 {
-			if NormalizeModel(t2[i].Model) == model && t2[i].Variant == v.String() {
+			if NormalizeModel(t2[i].Model) == paperModel && t2[i].Variant == v.String() {
 				p = &t2[i]
 			}
 		}

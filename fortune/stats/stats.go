@@ -233,8 +233,14 @@ func Wilson(successes, n int, confidence float64) (lo, hi float64, err error) {
 // sample size n = N / (1 + e²(N−1)/(t²·p(1−p))) for a population of N possible
 // faults, error margin e (e.g. 0.01), confidence cut-off t (1.96 for 95 %) and
 // estimated proportion p (0.5 is the conservative default; pass 0 to use it).
-// The result is real-valued; round it up to plan a campaign (see
-// SampleSizeCeil).
+// The result is real-valued; SampleSizeCeil rounds it up.
+//
+// It is informational only: no campaign uses it. It counts single-fault
+// injections drawn from a population of possible faults, whereas a FORTUNE
+// trial injects F = ⌊BER·n⌋ faults at once and measures an accuracy drop, so it
+// does not give a number of trials (the authors' code computes and discards it
+// too, SPEC §4). Campaigns run a fixed number of trials (--trials) or stop on a
+// confidence-interval half-width (--half-width, StopRule).
 func SampleSize(population, margin, t, p float64) (float64, error) {
 	if p == 0 {
 		p = 0.5

@@ -117,16 +117,26 @@ func DrawDistinct(seed uint64, n uint64, f, k int) (sites []Site, ok bool) {
 // DrawWithReplacement returns the f draws u_i mod n (i < f) grouped by position with their
 // multiplicities, in order of first appearance.
 func DrawWithReplacement(seed uint64, n uint64, f int) []Site {
+	return Group(SequenceWithReplacement(seed, n, f))
+}
+
+// SequenceWithReplacement returns the f draws u_i mod n (i < f) in draw order, one site each.
+func SequenceWithReplacement(seed uint64, n uint64, f int) []Site {
 	s := StreamSeed(seed, 0)
-	return group(f, func(i int) uint64 { return SplitMix64(s, uint64(i)) % n })
+	return sequence(f, func(i int) uint64 { return SplitMix64(s, uint64(i)) % n })
 }
 
 // DrawLegacy reproduces the authors' placement: for each of f faults, a layer uniformly among
 // the layers (sizes in words), an index uniformly in that layer, a bit uniformly in [0, w).
-// offsets[i] is layer i's first word in memory.
+// offsets[i] is layer i's first word in memory. The draws are grouped by position.
 func DrawLegacy(seed uint64, sizes, offsets []int, w int, f int) []Site {
+	return Group(SequenceLegacy(seed, sizes, offsets, w, f))
+}
+
+// SequenceLegacy returns DrawLegacy's draws in draw order, one site each.
+func SequenceLegacy(seed uint64, sizes, offsets []int, w int, f int) []Site {
 	sl, si, sb := StreamSeed(seed, 1), StreamSeed(seed, 2), StreamSeed(seed, 3)
-	return group(f, func(i int) uint64 {
+	return sequence(f, func(i int) uint64 {
 		l := SplitMix64(sl, uint64(i)) % uint64(len(sizes))
 		idx := SplitMix64(si, uint64(i)) % uint64(sizes[l])
 		b := SplitMix64(sb, uint64(i)) % uint64(w)
@@ -134,17 +144,25 @@ func DrawLegacy(seed uint64, sizes, offsets []int, w int, f int) []Site {
 	})
 }
 
-func group(f int, draw func(i int) uint64) []Site {
+func sequence(f int, draw func(i int) uint64) []Site {
+	sites := make([]Site, f)
+	for i := range sites {
+		sites[i] = Site{Pos: draw(i), Count: 1}
+	}
+	return sites
+}
+
+// Group merges the sites of equal positions, in order of first appearance, adding their counts.
+func Group(seq []Site) []Site {
 	at := map[uint64]int{}
 	var sites []Site
-	for i := 0; i < f; i++ {
-		p := draw(i)
-		if j, ok := at[p]; ok {
-			sites[j].Count++
+	for _, s := range seq {
+		if j, ok := at[s.Pos]; ok {
+			sites[j].Count += s.Count
 			continue
 		}
-		at[p] = len(sites)
-		sites = append(sites, Site{Pos: p, Count: 1})
+		at[s.Pos] = len(sites)
+		sites = append(sites, s)
 	}
 	return sites
 }
@@ -163,27 +181,22 @@ func DrawBernoulli(seed uint64, nWords, w int, ber float64) []Site {
 	return sites
 }
 
-// Apply applies fault sites to words (W stored bits each), in place. A site hit an even number
-// of times cancels (XOR). With legacyNegate, hits on bit 7 negate the int8 value instead of
-// flipping it (−127 becomes 0, 0 stays 0), applied after the XOR flips of the same trial.
+// Apply applies fault sites to words (W stored bits each), in place, one after another in the
+// order given, each site Count times: a flip is an XOR (a bit hit twice flips back). With
+// legacyNegate a hit on bit 7 negates the int8 value instead (−127 becomes 0, 0 stays 0), as
+// the authors' injector did, in its place among the flips: a negation and a flip of the same
+// word do not commute, so for legacyNegate pass the draws in draw order (DrawDistinct,
+// SequenceWithReplacement, SequenceLegacy, DrawBernoulli's position order), not grouped.
 func Apply(words []uint8, sites []Site, w int, legacyNegate bool) {
-	neg := map[uint64]int{}
 	for _, s := range sites {
 		word, bit := s.Pos/uint64(w), s.Pos%uint64(w)
-		if legacyNegate && bit == 7 {
-			neg[word] += s.Count
-			continue
+		for range s.Count {
+			if legacyNegate && bit == 7 {
+				words[word] = uint8(NegateLegacy(int8(words[word])))
+			} else {
+				words[word] ^= 1 << bit
+			}
 		}
-		if s.Count%2 == 1 {
-			words[word] ^= 1 << bit
-		}
-	}
-	for word, c := range neg {
-		q := int8(words[word])
-		for range c {
-			q = NegateLegacy(q)
-		}
-		words[word] = uint8(q)
 	}
 }
 
