@@ -523,7 +523,7 @@ func (t *trainer) endEpoch() error {
 	t.result.TrainLoss = t.lossSum / float64(t.seen)
 	t.result.TrainAccuracy = 100 * float64(t.correct) / float64(t.seen)
 	t.lossSum, t.correct, t.seen = 0, 0, 0
-	msg := fmt.Sprintf("epoch %d/%d: train loss %.4f acc %.2f%%", epoch, t.cfg.Epochs, t.result.TrainLoss, t.result.TrainAccuracy)
+	msg := fmt.Sprintf("epoch %d/%d: train loss %.4f acc %.2f%%", epoch, (t.total+t.perEpoch-1)/t.perEpoch, t.result.TrainLoss, t.result.TrainAccuracy)
 	if t.evaluator != nil {
 		start := time.Now()
 		right, total, err := t.evaluator.Evaluate(t.params, t.cfg.Eval)
