@@ -311,6 +311,24 @@ func TestCompare(t *testing.T) {
 			t.Errorf("paper vs itself: %+v", c)
 		}
 	}
+	// In Eq. 6 mode the paper's side is Eq. 6 from its own vulnerabilities, not its table cells
+	// (which use the 3e-4 drop at every BER): the paper against itself differs by rounding only.
+	cmp, err = Compare(paper, metrics.BERMatched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq6 := 0
+	for _, c := range cmp {
+		if c.Quantity == "pdrop_eq6" {
+			eq6++
+			if math.Abs(c.RelDiffPct) > 1e-9 {
+				t.Errorf("paper vs itself, Eq. 6: %+v", c)
+			}
+		}
+	}
+	if eq6 != 60 {
+		t.Errorf("%d Eq. 6 comparisons, want 60", eq6)
+	}
 	ours := tinyRows(t)
 	cmp, err = Compare(ours, metrics.BERMatched)
 	if err != nil {

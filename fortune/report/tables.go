@@ -406,7 +406,10 @@ type Comparison struct {
 }
 
 // Compare puts our rows beside the embedded paper tables. P_drop is compared
-// in the given mode (the paper's numbers follow metrics.LegacyTable).
+// in the given mode: metrics.LegacyTable against the paper's printed cells (which
+// follow that definition), metrics.BERMatched (Eq. 6) against Eq. 6 recomputed
+// from the paper's vulnerabilities and memory with c = metrics.DefaultC, the c the
+// paper's cells imply (our rows should use it too for the values to compare).
 func Compare(ours []Row, mode metrics.PDropMode) ([]Comparison, error) {
 	t1, t2, err := paperTables()
 	if err != nil {
@@ -468,9 +471,15 @@ func CompareWith(ours []Row, t1 []TableIRow, t2 []TableIIRow, mode metrics.PDrop
 		}
 		for k, b := range p.BERs {
 			s := statAt(r, b)
-			c := Comparison{Model: model, Variant: v.String(), Quantity: "pdrop_eq6", BER: b, Ours: s.PDropEq6, Paper: p.PDrop[k]}
-			if mode == metrics.LegacyTable {
-				c.Quantity, c.Ours = "pdrop_legacy", s.PDropLegacy
+			c := Comparison{Model: model, Variant: v.String(), Quantity: "pdrop_legacy", BER: b, Ours: s.PDropLegacy, Paper: p.PDrop[k]}
+			if mode == metrics.BERMatched {
+				// The paper's cells are the table definition (the 3e-4 drop at every BER): set
+				// our Eq. 6 beside Eq. 6 recomputed from the paper's own vulnerability at b.
+				eq6, err := metrics.PDropModel{C: metrics.DefaultC}.Eq6(float64(p.MemoryBits), b, p.Vulnerability[k])
+				if err != nil {
+					return nil, fmt.Errorf("compare %s %s: %w", model, v, err)
+				}
+				c.Quantity, c.Ours, c.Paper = "pdrop_eq6", s.PDropEq6, eq6
 			}
 			add(c)
 		}
