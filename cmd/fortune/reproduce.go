@@ -1,11 +1,8 @@
 package main
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +15,7 @@ import (
 	"github.com/fortune-go/fortune/fortune/campaign"
 	"github.com/fortune-go/fortune/fortune/metrics"
 	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 )
 
 // profile is a preset of reproduce.
@@ -214,7 +212,7 @@ const (
 // planned_steps when recorded (a budgeted run that fixed its length), else
 // train.epochs × ⌊train.examples / train.batch_size⌋, the trainer's own count.
 func trainingProgress(path string) (progress, error) {
-	meta, err := safetensorsMetadata(path)
+	meta, err := checkpoint.ReadSafetensorsMetadata(path)
 	if err != nil {
 		return progress{}, err
 	}
@@ -240,39 +238,6 @@ func trainingProgress(path string) (progress, error) {
 		pr.planned, pr.known = epochs*(examples/batch), true
 	}
 	return pr, nil
-}
-
-// safetensorsMetadata returns the "__metadata__" strings of a safetensors file, reading only
-// its header (an 8-byte little-endian length, then that many bytes of JSON).
-func safetensorsMetadata(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	var n [8]byte
-	if _, err := io.ReadFull(f, n[:]); err != nil {
-		return nil, fmt.Errorf("%s: not a safetensors file: %w", path, err)
-	}
-	size := binary.LittleEndian.Uint64(n[:])
-	if size > uint64(fi.Size()-8) || size > 1<<28 {
-		return nil, fmt.Errorf("%s: not a safetensors file: header of %d bytes in a file of %d", path, size, fi.Size())
-	}
-	header := make([]byte, size)
-	if _, err := io.ReadFull(f, header); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var h struct {
-		Meta map[string]string `json:"__metadata__"`
-	}
-	if err := json.Unmarshal(header, &h); err != nil {
-		return nil, fmt.Errorf("%s: not a safetensors file: header: %w", path, err)
-	}
-	return h.Meta, nil
 }
 
 func joinFloats(fs []float64) string {

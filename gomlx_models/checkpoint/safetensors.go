@@ -154,28 +154,54 @@ func LoadSafetensors(path string) (*Params, map[string]string, error) {
 	return p, meta, nil
 }
 
-// readSafetensors reads a whole safetensors file of the given size.
-func readSafetensors(r io.ReaderAt, size int64) (*Params, map[string]string, error) {
+// ReadSafetensorsMetadata returns the "__metadata__" strings of a safetensors file, reading
+// and checking only its header (not the tensors).
+func ReadSafetensorsMetadata(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	_, meta, _, err := readSafetensorsHeader(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("safetensors file %s: %w", path, err)
+	}
+	return meta, nil
+}
+
+// readSafetensorsHeader reads and checks the header of a safetensors file of the given size: its
+// entries, metadata, and where the data starts.
+func readSafetensorsHeader(r io.ReaderAt, size int64) (entries []stEntry, meta map[string]string, dataStart int64, err error) {
 	var lenBuf [8]byte
 	if size < 8 {
-		return nil, nil, fmt.Errorf("%d bytes, shorter than the 8-byte header length: %w", size, ErrTruncated)
+		return nil, nil, 0, fmt.Errorf("%d bytes, shorter than the 8-byte header length: %w", size, ErrTruncated)
 	}
 	if _, err := r.ReadAt(lenBuf[:], 0); err != nil {
-		return nil, nil, fmt.Errorf("reading header length: %w", err)
+		return nil, nil, 0, fmt.Errorf("reading header length: %w", err)
 	}
 	n := binary.LittleEndian.Uint64(lenBuf[:])
 	if n > MaxHeaderSize {
-		return nil, nil, fmt.Errorf("header length %d exceeds %d bytes: not a safetensors file or corrupt", n, MaxHeaderSize)
+		return nil, nil, 0, fmt.Errorf("header length %d exceeds %d bytes: not a safetensors file or corrupt", n, MaxHeaderSize)
 	}
 	if int64(n) > size-8 {
-		return nil, nil, fmt.Errorf("header length %d but only %d bytes follow: %w", n, size-8, ErrTruncated)
+		return nil, nil, 0, fmt.Errorf("header length %d but only %d bytes follow: %w", n, size-8, ErrTruncated)
 	}
 	header := make([]byte, n)
 	if _, err := r.ReadAt(header, 8); err != nil {
-		return nil, nil, fmt.Errorf("reading header: %w", err)
+		return nil, nil, 0, fmt.Errorf("reading header: %w", err)
 	}
-	dataStart := 8 + int64(n)
-	entries, meta, err := parseSafetensorsHeader(header, size-dataStart)
+	dataStart = 8 + int64(n)
+	entries, meta, err = parseSafetensorsHeader(header, size-dataStart)
+	return entries, meta, dataStart, err
+}
+
+// readSafetensors reads a whole safetensors file of the given size.
+func readSafetensors(r io.ReaderAt, size int64) (*Params, map[string]string, error) {
+	entries, meta, dataStart, err := readSafetensorsHeader(r, size)
 	if err != nil {
 		return nil, nil, err
 	}

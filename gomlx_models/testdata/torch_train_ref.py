@@ -142,7 +142,7 @@ def main():
                 norm += float((v ** 2).sum())
         tensors["__err32__." + kind] = torch.tensor([(diff / norm) ** 0.5], dtype=torch.float32)
     for k, v in t64.items():
-        if k.startswith("__") and k[2] in "lgfm":  # Results: float64, stored as float32.
+        if k.startswith(("__loss__", "__grad0__.", "__final__.", "__momentum__.")):  # Results.
             tensors["__err32__." + k] = torch.tensor([rel_diff(t32[k], v)], dtype=torch.float32)
             v = v.float() if v.is_floating_point() else v
         else:
