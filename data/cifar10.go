@@ -26,7 +26,7 @@ const (
 	// CIFAR10RecordsPerFile is the number of records in each official batch file.
 	CIFAR10RecordsPerFile = 10000
 	// CIFAR10LegacyImages is the size of the paper's CIFAR-10 evaluation set: the first 78
-	// batches of 128 test images (PyTorch DataLoader with drop_last=True), SPEC §4.
+	// batches of 128 test images (PyTorch DataLoader with drop_last=True), docs/method.md §2.2.
 	CIFAR10LegacyImages = 78 * 128
 	// CIFAR10DirName is the directory the official archive extracts to.
 	CIFAR10DirName = "cifar-10-batches-bin"

@@ -20,7 +20,7 @@ const (
 	FashionMNISTTrainImages = 60000
 	FashionMNISTTestImages  = 10000
 	// FashionMNISTLegacyImages is the size of the paper's AlexNet evaluation set: the first
-	// 8,000 rows of the Kaggle fashion-mnist_train.csv (SPEC §1.3, §4).
+	// 8,000 rows of the Kaggle fashion-mnist_train.csv (docs/method.md §2.2).
 	FashionMNISTLegacyImages = 8000
 	// FashionMNISTDirName is the subdirectory of a data root (or of the cache) holding the
 	// Fashion-MNIST files.

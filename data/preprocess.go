@@ -20,8 +20,8 @@ type Preprocess struct {
 	Mean, Std []float32
 }
 
-// CIFAR10Input returns the CIFAR-10 preprocessing of SPEC §1.1: 3×32×32, x/255, then per-channel
-// mean (0.4914, 0.4822, 0.4465) and std (0.2471, 0.2435, 0.2616).
+// CIFAR10Input returns the CIFAR-10 preprocessing of docs/method.md §2.1: 3×32×32, x/255, then
+// per-channel mean (0.4914, 0.4822, 0.4465) and std (0.2471, 0.2435, 0.2616).
 func CIFAR10Input() Preprocess {
 	return Preprocess{
 		Name: "cifar10",
@@ -36,8 +36,8 @@ func FashionMNISTInput() Preprocess {
 	return Preprocess{Name: "fashion-mnist-28", Mean: []float32{0.1307}, Std: []float32{0.3081}}
 }
 
-// AlexNetInput returns the AlexNet preprocessing of SPEC §1.3: each 28×28 image goes through
-// PIL Resize((227, 227)) (bilinear, bit-exact with Pillow 9.4), ToTensor (x/255) and
+// AlexNetInput returns the AlexNet preprocessing of docs/method.md §2.1: each 28×28 image goes
+// through PIL Resize((227, 227)) (bilinear, bit-exact with Pillow 9.4), ToTensor (x/255) and
 // Normalize(0.1307, 0.3081), giving 1×227×227.
 func AlexNetInput() Preprocess {
 	return Preprocess{Name: "fashion-mnist-227", H: 227, W: 227, Mean: []float32{0.1307}, Std: []float32{0.3081}}

@@ -11,9 +11,9 @@ const (
 	Test Split = iota
 	// Train is the full official training set (50,000 CIFAR-10 or 60,000 Fashion-MNIST images).
 	Train
-	// Legacy is the evaluation set of the paper's code (SPEC §4): for CIFAR-10 the first 9,984
-	// test images (78 batches of 128, drop_last); for Fashion-MNIST the first 8,000 images of
-	// the training set (see ReadFashionMNISTDir for the row-order assumption).
+	// Legacy is the evaluation set of the paper's code (docs/method.md §2.2): for CIFAR-10 the
+	// first 9,984 test images (78 batches of 128, drop_last); for Fashion-MNIST the first 8,000
+	// images of the training set (see ReadFashionMNISTDir for the row-order assumption).
 	Legacy
 )
 

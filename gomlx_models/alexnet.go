@@ -10,10 +10,11 @@ func init() {
 	})
 }
 
-// alexNetFeatures and alexNetClassifier are the authors' fasion_mnist_alexnet (SPEC §1.3):
-// conv1 11×11/4 96 + max-pool 3/2, conv2 5×5 p2 256 + max-pool, conv3..conv5 3×3 p1 (384, 384,
-// 256) + max-pool; fc1 9216→4096, fc2 4096→4096, fc3 4096→10, log_softmax. The two functional dropouts (p=0.5) are active in
-// training and, as in the authors' evaluation, with Mode.LegacyDropout.
+// alexNetFeatures and alexNetClassifier are the authors' fasion_mnist_alexnet
+// (docs/method.md §1.4): conv1 11×11/4 96 + max-pool 3/2, conv2 5×5 p2 256 + max-pool,
+// conv3..conv5 3×3 p1 (384, 384, 256) + max-pool; fc1 9216→4096, fc2 4096→4096, fc3 4096→10,
+// log_softmax. The two functional dropouts (p=0.5) are active in training and, as in the
+// authors' evaluation, with Mode.LegacyDropout.
 func alexNetFeatures(m *net, x *Node) *Node {
 	x = m.input(x)
 	x = m.conv(x, "conv1.0", k(1, 96, 11, 11).s(4).withBias().maxPool(3, 2), true)

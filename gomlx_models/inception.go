@@ -11,8 +11,8 @@ func init() {
 	})
 }
 
-// inceptionV3 is huyvnphan's Inception-v3 for CIFAR-10 (SPEC §1.4): the v3 stem cut to one
-// BasicConv 3→192 3×3/1/1, then Mixed_5b..5d (InceptionA), 6a (B), 6b..6e (C), 7a (D), 7b, 7c
+// inceptionV3 is huyvnphan's Inception-v3 for CIFAR-10 (docs/method.md §1.5): the v3 stem cut to
+// one BasicConv 3→192 3×3/1/1, then Mixed_5b..5d (InceptionA), 6a (B), 6b..6e (C), 7a (D), 7b, 7c
 // (E), adaptive avg-pool, dropout (identity in eval), fc 2048→10. Spatial sizes 32, 15, 7.
 func inceptionV3(m *net, x *Node) *Node {
 	x = m.input(x)
@@ -118,7 +118,7 @@ func inceptionE(m *net, x *Node, name string, in int) *Node {
 // inceptionLayerList is the authors' Inception layer_list for data width bits: the 8-bit
 // driver's list for the 8-bit baseline, the 91 layers once (the 4- and 5-bit drivers' list) for
 // the other widths. all is the 91 layers in Params() order, which is the 4/5-bit drivers' order
-// (SPEC Appendix A).
+// (docs/method.md Appendix A).
 func inceptionLayerList(all []string, bits int) []string {
 	if bits == 8 {
 		return inception8BitLayerList(all)
@@ -126,10 +126,11 @@ func inceptionLayerList(all []string, bits int) []string {
 	return all
 }
 
-// inception8BitLayerList is the Inception 8-bit driver's layer_list (SPEC §1.5, §7.17): the 91
-// weights plus a second copy of Mixed_5b.branch5x5_1 and of Mixed_5c.branch5x5_1 (93 entries).
-// The authors' list (Inception/8-bit/Inception-q-normal00001.py) puts each copy right after
-// that block's branch5x5_2, i.e. [..., branch5x5_1, branch5x5_2, branch5x5_1, branch3x3dbl_1, ...];
+// inception8BitLayerList is the Inception 8-bit driver's layer_list (docs/method.md §1.7, §10.17):
+// the 91 weights plus a second copy of Mixed_5b.branch5x5_1 and of Mixed_5c.branch5x5_1 (93
+// entries). The authors' list (Inception/8-bit/Inception-q-normal00001.py) puts each copy right
+// after that block's branch5x5_2, i.e.
+// [..., branch5x5_1, branch5x5_2, branch5x5_1, branch3x3dbl_1, ...];
 // the order matters only for reproducing the driver's random.choice draws.
 func inception8BitLayerList(all []string) []string {
 	dups := map[string]string{

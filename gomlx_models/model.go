@@ -141,11 +141,11 @@ type Model interface {
 	NumClasses() int
 	// Params lists every state-dict entry in PyTorch's order.
 	Params() []ParamSpec
-	// Injectable lists, each once, the names of the weights that faults are injected into and
-	// that FORTUNE protects: every conv/linear weight (legacy=false), or the weights the authors'
-	// layer_lists name (legacy=true; SPEC §1.5: ResNet-18 without its three downsample convs).
-	// Every conv/linear weight is quantized either way (quanto converts them all, SPEC §1.2); a
-	// weight left out is quantized but never faulted or protected.
+	// Injectable lists, each once, the names of the weights that faults are injected into and that
+	// FORTUNE protects: every conv/linear weight (legacy=false), or the weights the authors'
+	// layer_lists name (legacy=true; docs/method.md §1.7: ResNet-18 without its three downsample
+	// convs). Every conv/linear weight is quantized either way (quanto converts them all,
+	// docs/method.md §1.7); a weight left out is quantized but never faulted or protected.
 	Injectable(legacy bool) []string
 	// Forward builds the network on a batch x of shape (B, C, H, W) float32 and returns the
 	// logits (B, NumClasses). params holds one node per Params() entry, keyed by name.
@@ -175,7 +175,7 @@ type LayerLister interface {
 // layer uniformly among its entries, so a layer listed twice is chosen twice as often and
 // counted twice in n = N·W. Only Inception's lists differ between widths: the 8-bit driver
 // lists Mixed_5b/5c.branch5x5_1 twice (93 entries, N = 21,626,432), the 4/5-bit drivers list
-// the 91 layers once (N = 21,604,928; SPEC §1.5, §7.17). Its layers are those of
+// the 91 layers once (N = 21,604,928; docs/method.md §1.7, §10.17). Its layers are those of
 // m.Injectable(true), which it returns for a model that is no LayerLister.
 func LayerList(m Model, bits int) []string {
 	if l, ok := m.(LayerLister); ok {

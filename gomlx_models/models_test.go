@@ -65,8 +65,8 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-// TestInjectableCounts checks N (SPEC §1.5) for the corrected and legacy lists, and for the
-// authors' per-driver layer_lists (8-bit and 4/5-bit).
+// TestInjectableCounts checks N (docs/method.md §1.7) for the corrected and legacy lists, and for
+// the authors' per-driver layer_lists (8-bit and 4/5-bit).
 func TestInjectableCounts(t *testing.T) {
 	for _, tc := range []struct {
 		model                   string
@@ -158,7 +158,7 @@ func TestInceptionLegacyOrder(t *testing.T) {
 	}
 }
 
-// TestLayerShapes spot-checks per-layer shapes against SPEC §1.5 and Appendix A.
+// TestLayerShapes spot-checks per-layer shapes against docs/method.md §1.7 and Appendix A.
 func TestLayerShapes(t *testing.T) {
 	for model, shapes := range map[string]map[string][]int{
 		"vgg11": {
@@ -200,7 +200,7 @@ func TestLayerShapes(t *testing.T) {
 	}
 }
 
-// TestInceptionBlockCounts checks the per-block weight counts of SPEC §1.5.
+// TestInceptionBlockCounts checks the per-block weight counts of docs/method.md §1.7.
 func TestInceptionBlockCounts(t *testing.T) {
 	m := mustNew(t, "inception_v3")
 	got := map[string]int{}
@@ -224,8 +224,8 @@ func TestInceptionBlockCounts(t *testing.T) {
 	}
 }
 
-// TestTableIIMemory checks M = N × W against Table II "Memory Utilization" (SPEC §1.6), with N
-// from the authors' layer_list of the row's driver (list = its data width).
+// TestTableIIMemory checks M = N × W against Table II "Memory Utilization" (docs/method.md §1.8),
+// with N from the authors' layer_list of the row's driver (list = its data width).
 func TestTableIIMemory(t *testing.T) {
 	type row struct{ list, w, m int }
 	for model, rows := range map[string][]row{
@@ -233,7 +233,7 @@ func TestTableIIMemory(t *testing.T) {
 		"alexnet": {{8, 8, 466_316_032}, {5, 7, 408_026_528}, {4, 6, 349_737_024}, {3, 5, 291_447_520}},
 		// Inception: the 8-bit row uses the 8-bit driver's list (duplicates), P-5 the 5-bit
 		// driver's unique list; the P-4 row has the duplicated count although the 4-bit driver
-		// lists each layer once (SPEC §1.6, §7.8).
+		// lists each layer once (docs/method.md §1.8, §10.8).
 		"inception_v3": {{8, 8, 173_011_456}, {5, 7, 151_234_496}, {8, 6, 129_758_592}},
 	} {
 		m := mustNew(t, model)
@@ -245,8 +245,9 @@ func TestTableIIMemory(t *testing.T) {
 	}
 }
 
-// TestResNetTableIIDiscrepancy documents SPEC §1.6/§7.8: Table II's ResNet-18 memory rows imply
-// N = 8,373,952, which no natural layer subset gives; the code injects 10,992,320 weights.
+// TestResNetTableIIDiscrepancy documents docs/method.md §1.8/§10.8: Table II's ResNet-18 memory
+// rows imply N = 8,373,952, which no natural layer subset gives; the code injects 10,992,320
+// weights.
 func TestResNetTableIIDiscrepancy(t *testing.T) {
 	const tableN = 8_373_952
 	m := mustNew(t, "resnet18")

@@ -14,9 +14,9 @@ func init() {
 	})
 }
 
-// resnet18 is huyvnphan's resnet18 for CIFAR-10 (SPEC §1.2): stem conv 3×3/1 → BN → ReLU →
-// max-pool 3/2/1, four stages of two BasicBlocks (64, 128/2, 256/2, 512/2), adaptive avg-pool,
-// fc 512→10.
+// resnet18 is huyvnphan's resnet18 for CIFAR-10 (docs/method.md §1.3): stem conv 3×3/1 → BN →
+// ReLU → max-pool 3/2/1, four stages of two BasicBlocks (64, 128/2, 256/2, 512/2), adaptive
+// avg-pool, fc 512→10.
 func resnet18(m *net, x *Node) *Node {
 	x = m.input(x)
 	x = m.convBN(x, "conv1", "bn1", k(3, 64, 3, 3).p(1, 1), 1e-5, true)
@@ -46,8 +46,8 @@ func basicBlock(m *net, x *Node, name string, in, out, stride int) *Node {
 	return m.relu(m.add(y, identity))
 }
 
-// withoutDownsample is the authors' ResNet layer_list: every conv/linear weight except the
-// three downsample convolutions (SPEC §1.2, §1.5), which their code quantizes all the same but
+// withoutDownsample is the authors' ResNet layer_list: every conv/linear weight except the three
+// downsample convolutions (docs/method.md §1.3, §1.7), which their code quantizes all the same but
 // never faults or protects.
 func withoutDownsample(all []string) []string {
 	var names []string

@@ -15,7 +15,7 @@ func init() {
 // vgg11Config is VGG configuration "A": channels of the 3×3 convolutions, 0 = max-pool 2/2.
 var vgg11Config = []int{64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0}
 
-// vgg11Features and vgg11Classifier are huyvnphan's vgg11_bn for CIFAR-10 (SPEC §1.1):
+// vgg11Features and vgg11Classifier are huyvnphan's vgg11_bn for CIFAR-10 (docs/method.md §1.2):
 // features = [Conv3×3(+bias), BN, ReLU] per channel entry and MaxPool 2/2 per "M", numbered as
 // nn.Sequential numbers them; then adaptive avg-pool 1×1 and the classifier Linear 512→4096,
 // ReLU, Dropout, Linear 4096→4096, ReLU, Dropout, Linear 4096→10.

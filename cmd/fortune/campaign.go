@@ -33,7 +33,7 @@ func (o *campaignOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.bers, "bers", "1e-5,3e-5,1e-4,3e-4", "bit error rates, each in (0, 1]")
 	fs.IntVar(&o.trials, "trials", 20, "trials per variant and BER (the maximum, with --half-width); "+
 		"the paper's Leveugle et al. sample size (95% confidence, 1% margin) is not used to set it: it counts single-fault injections, "+
-		"not trials of F faults each, so fortune/stats computes it for information only (SPEC §4); use --half-width for a stated precision")
+		"not trials of F faults each, so fortune/stats computes it for information only (docs/method.md §8.3); use --half-width for a stated precision")
 	fs.Float64Var(&o.halfWidth, "half-width", 0, "stop a (variant, BER) once its 95% CI half-width is at most this (pp); 0: always run --trials")
 	fs.IntVar(&o.minTrials, "min-trials", 5, "minimum trials before --half-width may stop (at least 2, below --trials)")
 	fs.Uint64Var(&o.seed, "seed", 1, "campaign seed")

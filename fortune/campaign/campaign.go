@@ -238,7 +238,8 @@ func newRunner(setup Setup, s Settings) (*runner, error) {
 		names, shapes = append(names, n), append(shapes, specs[i].Shape)
 	}
 	r.layers = memory.Layout(names, shapes)
-	// The weights no layer list names are quantized all the same (SPEC §1.2), never faulted.
+	// The weights no layer list names are quantized all the same (docs/method.md §1.7), never
+	// faulted.
 	var fixed []string
 	var fixedShapes [][]int
 	for _, n := range setup.Model.Injectable(false) {
@@ -396,7 +397,7 @@ func (r *runner) build(scheme storage.Scheme) (*variantGraphs, error) {
 	plan := mem.Plan(placement, sign, 1)
 	if placement == inject.Legacy { // The listed layers, a repeated one at its single place.
 		listed := r.listed
-		if r.s.LegacyLayers { // The layer_list of this variant's driver (SPEC §1.5).
+		if r.s.LegacyLayers { // The layer_list of this variant's driver (docs/method.md §1.7).
 			listed = models.LayerList(r.Model, scheme.Quant().Bits)
 		}
 		plan.LayerWords, plan.LayerOffsets, plan.MemoryWords = nil, nil, mem.N()

@@ -45,10 +45,10 @@ func legacyRunner(t *testing.T, model string) *runner {
 	return run
 }
 
-// TestLegacyQuantizesUnlistedLayers: in the authors' protocol ResNet-18's downsample
-// convolutions are quantized like every conv/linear weight (quanto converts them all) and only
-// left out of fault injection and protection (SPEC §1.2): inference sees their dequantized
-// codes, in the golden run and in a faulty trial alike, and n counts the 18 listed layers only.
+// TestLegacyQuantizesUnlistedLayers: in the authors' protocol ResNet-18's downsample convolutions
+// are quantized like every conv/linear weight (quanto converts them all) and only left out of fault
+// injection and protection (docs/method.md §1.7): inference sees their dequantized codes, in the
+// golden run and in a faulty trial alike, and n counts the 18 listed layers only.
 func TestLegacyQuantizesUnlistedLayers(t *testing.T) {
 	r := legacyRunner(t, "resnet18")
 	const name = "layer3.0.downsample.0.weight"
@@ -106,8 +106,8 @@ func TestLegacyQuantizesUnlistedLayers(t *testing.T) {
 	}
 }
 
-// TestLegacyLayerListPerVariant: the authors' Inception 8-bit driver draws layers from its
-// 93-entry list (two layers twice), the 4- and 5-bit drivers from the 91 layers once (SPEC §1.5):
+// TestLegacyLayerListPerVariant: the authors' Inception 8-bit driver draws layers from its 93-entry
+// list (two layers twice), the 4- and 5-bit drivers from the 91 layers once (docs/method.md §1.7):
 // F and the recorded memory follow from n = 21,626,432·8 and 21,604,928·6 respectively.
 func TestLegacyLayerListPerVariant(t *testing.T) {
 	if testing.Short() {

@@ -10,9 +10,9 @@ import (
 	"github.com/fortune-go/fortune/fortune/search"
 )
 
-// VariantForWidth is the storage variant Algorithm 1 evaluates for data width w (SPEC §6):
-// the 8-bit baseline for w = 8, P-w while the protected word (w+2 bits) fits the authors' int8
-// storage (w ≤ 5), and unprotected w-bit otherwise.
+// VariantForWidth is the storage variant Algorithm 1 evaluates for data width w
+// (docs/method.md §9.2): the 8-bit baseline for w = 8, P-w while the protected word (w+2 bits)
+// fits the authors' int8 storage (w ≤ 5), and unprotected w-bit otherwise.
 func VariantForWidth(w int) string {
 	switch {
 	case w == 8:
@@ -24,12 +24,12 @@ func VariantForWidth(w int) string {
 	}
 }
 
-// Feasibility returns the callback of search.Search that evaluates width w by running this
-// campaign (base settings, with the one variant of that width), resuming whatever was done
-// before: first the golden accuracy alone (dir/wW-golden.jsonl); when it does not exceed the
-// accuracy threshold a, no faults are injected and WorstDrop is NaN (SPEC §6); otherwise the
-// whole campaign (dir/wW.jsonl). The point's Time is the variant's measured execution time in
-// seconds, WorstDrop the largest mean accuracy drop over the BERs.
+// Feasibility returns the callback of search.Search that evaluates width w by running this campaign
+// (base settings, with the one variant of that width), resuming whatever was done before: first the
+// golden accuracy alone (dir/wW-golden.jsonl); when it does not exceed the accuracy threshold a, no
+// faults are injected and WorstDrop is NaN (docs/method.md §9.2); otherwise the whole campaign
+// (dir/wW.jsonl). The point's Time is the variant's measured execution time in seconds, WorstDrop
+// the largest mean accuracy drop over the BERs.
 func Feasibility(ctx context.Context, setup Setup, base Settings, dir string, a float64) search.Feasible {
 	return func(w int) (search.Point, error) {
 		s := base

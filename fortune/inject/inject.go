@@ -1,4 +1,4 @@
-// Package inject flips bits of stored weight words inside a GoMLX graph (SPEC §4).
+// Package inject flips bits of stored weight words inside a GoMLX graph (docs/method.md §5).
 //
 // The memory is one flat uint8 vector holding the words of every injectable layer, in layer
 // order; each word exposes its low W bits to faults, so the memory has n = N·W bits. A trial's
@@ -18,9 +18,9 @@
 // −127 → 0); SignNegate reproduces it, SignXOR (default) flips the bit. A negation does not
 // commute with the flips of the same word's other bits, so under SignNegate the faults of a
 // word hit on bit 7 are applied one after another in draw order, as the authors' loop did
-// (SPEC §4: faults accumulate in order); the other words only receive flips, whose order does
-// not matter. Bernoulli faults have no draw order: each word's flips are applied in bit order
-// (bits 0…6, then the bit-7 negation).
+// (docs/method.md §5.5: faults accumulate in order); the other words only receive flips, whose
+// order does not matter. Bernoulli faults have no draw order: each word's flips are applied in
+// bit order (bits 0…6, then the bit-7 negation).
 package inject
 
 import (

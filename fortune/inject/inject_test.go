@@ -58,11 +58,11 @@ func refInject(words []uint8, p Plan, seed uint64, ber float64) ([]uint8, []refe
 	return out, reference.Group(seq)
 }
 
-// TestLegacyNegationInDrawOrder: with the authors' sign negation, a word's flips and negations
-// take effect in draw order (SPEC §4: faults accumulate in order), not all flips first. The
-// memory is small and the BER high, so many words mix the two; for every placement the graph
-// equals the in-order reference, and for the placements with an order, the result differs
-// from applying the negations after the flips (what the code did before).
+// TestLegacyNegationInDrawOrder: with the authors' sign negation, a word's flips and negations take
+// effect in draw order (docs/method.md §5.5: faults accumulate in order), not all flips first. The
+// memory is small and the BER high, so many words mix the two; for every placement the graph equals
+// the in-order reference, and for the placements with an order, the result differs from applying
+// the negations after the flips (what the code did before).
 func TestLegacyNegationInDrawOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
@@ -265,6 +265,6 @@ func TestCountValidates(t *testing.T) {
 		}
 	}
 	if f, _ := Count(3e-4, 225064448); f != 67519 {
-		t.Errorf("VGG 8-bit F at 3e-4 = %d, want 67519 (SPEC §4)", f)
+		t.Errorf("VGG 8-bit F at 3e-4 = %d, want 67519 (docs/method.md §5.2)", f)
 	}
 }

@@ -3,11 +3,11 @@
 // builds that memory from float32 weights, and reads it back as float32 weights inside a
 // graph (decode, then dequantize), which is what inference sees after faults.
 //
-// A memory can also hold fixed layers: weights quantized like the others but kept outside the
-// word memory, never encoded, faulted or decoded, and dequantized from their plain codes. They
-// are the authors' quantized layers that their layer_list leaves out (ResNet-18's downsample
-// convolutions, SPEC §1.2): quanto quantizes every convolution and linear weight, the injector
-// and the protection only touch the listed ones.
+// A memory can also hold fixed layers: weights quantized like the others but kept outside the word
+// memory, never encoded, faulted or decoded, and dequantized from their plain codes. They are the
+// authors' quantized layers that their layer_list leaves out (ResNet-18's downsample convolutions,
+// docs/method.md §1.7): quanto quantizes every convolution and linear weight, the injector and the
+// protection only touch the listed ones.
 package memory
 
 import (

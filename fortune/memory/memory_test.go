@@ -110,7 +110,7 @@ func TestFaultyReadMatchesReference(t *testing.T) {
 	})
 }
 
-// alexNetShapes are the injectable weights of AlexNet (SPEC §1.5): 58,289,504 words.
+// alexNetShapes are the injectable weights of AlexNet (docs/method.md §1.7): 58,289,504 words.
 var alexNetShapes = [][]int{{96, 1, 11, 11}, {256, 96, 5, 5}, {384, 256, 3, 3}, {384, 384, 3, 3},
 	{256, 384, 3, 3}, {4096, 9216}, {4096, 4096}, {10, 4096}}
 

@@ -1,7 +1,7 @@
 // Package metrics computes the figures of merit of the FORTUNE paper: memory
 // utilization, the failure metric P_drop (Eq. 6, BER-matched, and the legacy
 // variant that Table II actually contains) and the reliability–area–performance
-// product RAP (Eq. 7). See SPEC §5.
+// product RAP (Eq. 7). See docs/method.md §7.
 package metrics
 
 import (
@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// DefaultC is c = (T/t)·P_single back-solved from the paper's Table II (SPEC §5).
+// DefaultC is c = (T/t)·P_single back-solved from the paper's Table II (docs/method.md §7.4).
 const DefaultC = 1.33e-15
 
 // LegacyBER is the bit-error rate whose accuracy drop Table II uses for every
@@ -32,7 +32,7 @@ type Variant struct {
 }
 
 // StoredBits returns the bits per weight counted as memory: w+2 for P-w, w
-// otherwise (SPEC §3).
+// otherwise (docs/method.md §4.1).
 func (v Variant) StoredBits() int {
 	if v.Protected {
 		return v.Width + 2
@@ -54,7 +54,7 @@ func (v Variant) String() string {
 }
 
 // Validate checks that the width is in [2, 8] and that a protected word fits
-// the byte that stores it (w+2 ≤ 8, so P-2…P-6). The word layout is SPEC §3's:
+// the byte that stores it (w+2 ≤ 8, so P-2…P-6). The word layout is that of docs/method.md §4.1:
 // data in bits 0…w−1, the MSB's two replicas in bits w and w+1. The authors
 // stopped at P-5 because their int8 tensors keep bit 7 for the sign; the
 // simulation's words are unsigned bytes, so P-6 (W = 3·1 + 5 = 8 bits) fits,

@@ -11,7 +11,7 @@ import (
 	"github.com/fortune-go/fortune/fortune/storage"
 )
 
-// tableII is SPEC §8 Table II, copied verbatim.
+// tableII is docs/method.md §11 Table II, copied verbatim.
 const tableII = `model,type,memory_bits,exec_time_pct,vul_1e-5,vul_3e-5,vul_1e-4,vul_3e-4,pdrop_1e-5,pdrop_3e-5,pdrop_1e-4,pdrop_3e-4
 VGG11,8-bit,225064448,100,5.62,22.30,62.40,74.52,50.21E-3,150.63E-3,502.10E-3,1506.30E-3
 VGG11,P-5-bit,196931392,141.72,1.11,5.23,28.33,68.73,35.45E-3,106.35E-3,354.50E-3,1063.52E-3
@@ -85,7 +85,7 @@ func lastDigit(t *testing.T, s string) float64 {
 
 // TestTableIIPDropLegacy reproduces all 60 P_drop cells of Table II from the
 // memory column and the 3e-4 vulnerability with c = 1.33e-15. Tolerance
-// (SPEC §5): the printed vulnerability v stands for an unrounded value in
+// (docs/method.md §7.4): the printed vulnerability v stands for an unrounded value in
 // [v−0.005, v+0.01) (rounded or truncated to 2 decimals), and the printed
 // P_drop is truncated, with at most one unit of drift in its last digit.
 func TestTableIIPDropLegacy(t *testing.T) {
@@ -144,7 +144,7 @@ func TestPDropWorkedExamples(t *testing.T) {
 	if got := truncTo(p*1e3, 0.01); math.Abs(got-50.21) > 1e-9 {
 		t.Errorf("VGG 8-bit 1e-5 legacy = %.5fE-3, want 50.21E-3", p*1e3)
 	}
-	// Eq. (6) literally (BER-matched), SPEC §5, rounded to the printed digits.
+	// Eq. (6) literally (BER-matched), docs/method.md §7.4, rounded to the printed digits.
 	tests := []struct {
 		name string
 		mem  float64

@@ -1,5 +1,5 @@
 // Package quant quantizes float32 weights to integer codes and back, as graph functions that
-// run on every GoMLX backend (SPEC §2).
+// run on every GoMLX backend (docs/method.md §3).
 //
 // Two schemes exist. The w-bit unsigned affine scheme (w = 2…8) stores
 // q = clamp(round(x/s) + z, 0, 2^w−1) with s = (max−min)/(2^w−1) and z = round(−min/s), and
@@ -108,7 +108,7 @@ func Quantize(w *Node, c Config) (codes, scale, zero *Node) {
 	return Reshape(codes, w.Shape().Dimensions...), scale, zero
 }
 
-// Dequantize maps codes back to float32 weights of the given shape (SPEC §2): (q−z)·s for
+// Dequantize maps codes back to float32 weights of the given shape (docs/method.md §3): (q−z)·s for
 // Affine, int8(q)·s for Symmetric8. codes may be flat or shaped; scale and zero are as returned
 // by Quantize.
 func Dequantize(codes, scale, zero *Node, c Config, dims ...int) *Node {

@@ -1,6 +1,6 @@
 // Package report renders the FORTUNE paper's tables and figures from our
 // measurements and holds the paper's own Table I and Table II as data
-// (SPEC §8), so that both can be printed side by side.
+// (docs/method.md §11), so that both can be printed side by side.
 //
 // Tables are written as CSV (with a '#'-comment provenance header; read them
 // back with encoding/csv and Reader.Comment = '#') and as Markdown in the
@@ -118,7 +118,7 @@ func readCSV(r io.Reader) ([][]string, error) {
 	return recs, nil
 }
 
-// ParseTableI parses CSV in the layout of SPEC §8 Table I
+// ParseTableI parses CSV in the layout of docs/method.md §11 Table I
 // (type,<model>,<model>,…). Lines starting with '#' are ignored.
 func ParseTableI(r io.Reader) ([]TableIRow, error) {
 	recs, err := readCSV(r)
@@ -148,7 +148,7 @@ func ParseTableI(r io.Reader) ([]TableIRow, error) {
 	return rows, nil
 }
 
-// ParseTableII parses CSV in the layout of SPEC §8 Table II
+// ParseTableII parses CSV in the layout of docs/method.md §11 Table II
 // (model,type,memory_bits,exec_time_pct,vul_<BER>…,pdrop_<BER>…).
 func ParseTableII(r io.Reader) ([]TableIIRow, error) {
 	recs, err := readCSV(r)

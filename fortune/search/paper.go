@@ -67,7 +67,7 @@ type PaperTrace struct {
 }
 
 // PaperAlgorithm1 simulates Algorithm 1 exactly as printed in the paper
-// (SPEC §6): bw ← (n+m)/2; loop { if feasible(bw) { bw ← bw − (n−bw)/2 } else
+// (docs/method.md §9.1): bw ← (n+m)/2; loop { if feasible(bw) { bw ← bw − (n−bw)/2 } else
 // { bw ← bw + (n−bw)/2 }; stop when bw > n }. The feasibility predicate
 // stands for "accuracy > a and accuracy_drop < b" (defect 1 — testing values
 // not yet computed — is abstracted away). It returns the visited trace; with

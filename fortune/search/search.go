@@ -1,5 +1,5 @@
 // Package search implements the bit-width search of the FORTUNE paper
-// (Algorithm 1) in the corrected, terminating form of SPEC §6: find the
+// (Algorithm 1) in the corrected, terminating form of docs/method.md §9.2: find the
 // smallest width w in [m, n] whose golden accuracy exceeds a and whose
 // worst-case accuracy drop over the BERs stays below b. It also simulates the
 // algorithm exactly as printed (PaperAlgorithm1) to exhibit its defects.
@@ -166,7 +166,7 @@ func Judge(p Point, a, b float64) Point {
 	return p
 }
 
-// Search runs the corrected Algorithm 1 (SPEC §6) with the given callback.
+// Search runs the corrected Algorithm 1 (docs/method.md §9.2) with the given callback.
 func Search(cfg Config, f Feasible) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err

@@ -233,7 +233,7 @@ func TestPaperAlgorithm1(t *testing.T) {
 	}
 }
 
-// TestPaperAlgorithm1NeverStops checks SPEC §6 defect 3: with m=3, n=8 the
+// TestPaperAlgorithm1NeverStops checks docs/method.md §9.1 defect 3: with m=3, n=8 the
 // printed algorithm stops in none of {real, floor} × {always, never, w ≥ 4},
 // and with floor rounding it never evaluates the answer 4 (or 8).
 func TestPaperAlgorithm1NeverStops(t *testing.T) {

@@ -4,7 +4,7 @@
 // sample-size planner (and the FORTUNE authors' discarded variant of it), and a
 // sequential stopping rule based on the confidence-interval half-width.
 //
-// See SPEC §4 for how the original code used (and discarded) these numbers.
+// See docs/method.md §8.3 for how the original code used (and discarded) these numbers.
 package stats
 
 import (
@@ -239,7 +239,7 @@ func Wilson(successes, n int, confidence float64) (lo, hi float64, err error) {
 // injections drawn from a population of possible faults, whereas a FORTUNE
 // trial injects F = ⌊BER·n⌋ faults at once and measures an accuracy drop, so it
 // does not give a number of trials (the authors' code computes and discards it
-// too, SPEC §4). Campaigns run a fixed number of trials (--trials) or stop on a
+// too, docs/method.md §8.3). Campaigns run a fixed number of trials (--trials) or stop on a
 // confidence-interval half-width (--half-width, StopRule).
 func SampleSize(population, margin, t, p float64) (float64, error) {
 	if p == 0 {
@@ -269,7 +269,7 @@ func SampleSizeCeil(population, margin, t, p float64) (int64, error) {
 }
 
 // LegacySampleSize reproduces the sample size that the FORTUNE authors' fault
-// injector computes per layer and then discards (SPEC §4): population
+// injector computes per layer and then discards (docs/method.md §8.3): population
 // 31 × layerWeights, e = 0.01, t = 1.96, p = 0.5, then floor(0.1·n).
 // It yields 814 for VGG-11 features[0] (1,728 weights) and 960 for large
 // layers. It is reported for comparison only.

@@ -1,5 +1,5 @@
-// Package storage defines how quantized codes are laid out in memory words and how a word is
-// read back after faults: the protection schemes of FORTUNE (SPEC §3) behind one interface.
+// Package storage defines how quantized codes are laid out in memory words and how a word is read
+// back after faults: the protection schemes of FORTUNE (docs/method.md §4) behind one interface.
 //
 // A word is one uint8 per weight; only its low StoredBits() bits count as memory and can be hit
 // by faults. Encode and Decode are graph functions, so the decode (e.g. the majority vote of
@@ -73,7 +73,7 @@ func (u Unprotected) Decode(words *Node) *Node {
 
 // TripleMSB is FORTUNE's protection "P-w": unsigned w-bit affine codes in bits 0…w−1, two copies
 // of the MSB in bits w and w+1; decoding takes the majority of the three MSB copies and clears
-// every other bit above w−1 (SPEC §3). W = w+2 bits count as memory.
+// every other bit above w−1 (docs/method.md §4.3). W = w+2 bits count as memory.
 type TripleMSB struct{ Bits int }
 
 // Name implements Scheme.

@@ -94,9 +94,9 @@ func TestEncodeDecodeExhaustive(t *testing.T) {
 	})
 }
 
-// TestTripleMSBProperties checks the properties of SPEC §3 on the reference (and so, through
-// TestEncodeDecodeExhaustive, on the graphs): round trip, single MSB-copy flips corrected, two
-// flips among the copies not corrected, low data-bit flips passed through, unused bits cleared.
+// TestTripleMSBProperties checks the properties of docs/method.md §4.4 on the reference (and so,
+// through TestEncodeDecodeExhaustive, on the graphs): round trip, single MSB-copy flips corrected,
+// two flips among the copies not corrected, low data-bit flips passed through, unused bits cleared.
 func TestTripleMSBProperties(t *testing.T) {
 	for w := 2; w <= 6; w++ {
 		for c := range 1 << w {

@@ -5,7 +5,7 @@ Usage: /usr/bin/python3 torch_ref.py ARCH OUT_FILE
 ARCH: vgg11 | resnet18 | inception_v3 | alexnet | lenet5 | lenet5_cifar
 
 The module definitions mirror huyvnphan/PyTorch_CIFAR10 (vgg11_bn, resnet18, inception_v3 as
-modified for 32x32 CIFAR-10: SPEC section 1) and the authors' fasion_mnist_alexnet. The network is
+modified for 32x32 CIFAR-10: docs/method.md section 1) and the authors' fasion_mnist_alexnet. The network is
 seeded, its weights are random (Kaiming normal), its batch-norm running statistics are calibrated on a random batch
 (one training-mode pass with momentum 1) and then perturbed, so eval-mode batch norm is exercised
 with well-scaled activations. It runs in eval mode (dropout off) on a batch of 2 random inputs.

@@ -9,10 +9,10 @@ import (
 	"github.com/fortune-go/fortune/fortune/splitmix"
 )
 
-// QuantizeAffine quantizes one channel's weights to unsigned w-bit codes (SPEC §2, corrected):
-// s = (max−min)/(2^w−1) in float32, z = round(−min/s), q = clamp(round(x/s) + z, 0, hi) with
-// round half to even, hi = 2^w−1 (or 255 when legacyClamp). A constant channel uses
-// range |max| (or 1 when zero) instead of 0.
+// QuantizeAffine quantizes one channel's weights to unsigned w-bit codes (docs/method.md §3.1,
+// corrected): s = (max−min)/(2^w−1) in float32, z = round(−min/s), q = clamp(round(x/s) + z, 0, hi)
+// with round half to even, hi = 2^w−1 (or 255 when legacyClamp). A constant channel uses range
+// |max| (or 1 when zero) instead of 0.
 func QuantizeAffine(x []float32, w int, legacyClamp bool) (q []uint8, scale, zero float32) {
 	lo, hi := x[0], x[0]
 	for _, v := range x {
@@ -77,7 +77,7 @@ func EncodeTMSB(c uint8, w int) uint8 {
 }
 
 // DecodeTMSB takes the majority of bits w−1, w, w+1 as the MSB, keeps bits 0…w−2 and clears
-// everything else (SPEC §3).
+// everything else (docs/method.md §4.3).
 func DecodeTMSB(s uint8, w int) uint8 {
 	a, b, c := (s>>(w-1))&1, (s>>w)&1, (s>>(w+1))&1
 	maj := (a & b) | (a & c) | (b & c)
