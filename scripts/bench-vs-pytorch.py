@@ -1,17 +1,21 @@
 #!/usr/bin/python3
-"""Inference throughput of the FORTUNE networks, Go (pure-Go backend) against PyTorch, side by side.
+"""Inference (or, with --train, training) throughput of the FORTUNE networks, Go (pure-Go backend)
+against PyTorch, side by side.
 
 Runs, in alternation for --rounds rounds so that both see the same machine load:
   * the Go benchmark: GOEXPERIMENT=simd go test ./gomlx_models/ -bench 'Inference/<net>/'
     (weights prepared once, as in a campaign; batch 100, AlexNet 20),
   * gomlx_models/testdata/bench_torch.py (Debian's python3-torch, 2 threads, eval, no_grad), with
     its default oneDNN kernels and, with --no-mkldnn too, without them.
+With --train both time SGD training steps instead (momentum 0.9, weight decay 5e-4, a fixed random
+batch of 128, AlexNet 32): the Go benchmark BenchmarkTrainStep of ./gomlx_models/train and
+bench_torch.py --train.
 It prints each round, then the median images/s and the median CPU seconds per batch (less
 sensitive to other load on a shared machine) of each, and the ratios (above 1 favours Go).
 
 Usage (from the repository root):
   /usr/bin/python3 scripts/bench-vs-pytorch.py [--rounds 3] [--go-iters 5] [--torch-iters 5]
-      [--no-mkldnn] [NET ...]            NET: vgg11 alexnet resnet18 inception_v3 lenet5 lenet5_cifar
+      [--no-mkldnn] [--train] [NET ...]            NET: vgg11 alexnet resnet18 inception_v3 lenet5 lenet5_cifar
 """
 
 import argparse
@@ -40,15 +44,18 @@ def measure(cmd, pattern, env=None):
     return res
 
 
-def go_bench(nets, iters):
-    return measure(["go", "test", "./gomlx_models/", "-run", "^$", "-bench",
-                    "Inference/(" + "|".join(nets) + ")/", "-benchtime", f"{iters}x", "-count", "1"],
-                   r"BenchmarkInference/(?P<net>\w+)/batch\d+\S*\s.*?(?P<cpu>[\d.]+) cpu-s/op\s+(?P<ips>[\d.]+) images/s",
+def go_bench(nets, iters, train):
+    pkg, bench = ("./gomlx_models/train", "TrainStep") if train else ("./gomlx_models/", "Inference")
+    return measure(["go", "test", pkg, "-run", "^$", "-bench",
+                    bench + "/(" + "|".join(nets) + ")/", "-benchtime", f"{iters}x", "-count", "1"],
+                   r"Benchmark" + bench +
+                   r"/(?P<net>\w+)/batch\d+\S*\s.*?(?P<cpu>[\d.]+) cpu-s/op\s+(?P<ips>[\d.]+) images/s",
                    env=dict(os.environ, GOEXPERIMENT="simd"))
 
 
-def torch_bench(nets, iters, mkldnn):
-    return measure([PYTHON, TORCH, "--iters", str(iters)] + ([] if mkldnn else ["--no-mkldnn"]) + nets,
+def torch_bench(nets, iters, mkldnn, train):
+    return measure([PYTHON, TORCH, "--iters", str(iters)] + ([] if mkldnn else ["--no-mkldnn"]) +
+                   (["--train"] if train else []) + nets,
                    r"(?P<net>\w+)\s+batch\s+\d+:\s+(?P<ips>[\d.]+) images/s .*?(?P<cpu>[\d.]+) cpu-s/batch")
 
 
@@ -58,21 +65,23 @@ def main():
     ap.add_argument("--go-iters", type=int, default=5)
     ap.add_argument("--torch-iters", type=int, default=5)
     ap.add_argument("--no-mkldnn", action="store_true", help="also measure PyTorch without oneDNN")
+    ap.add_argument("--train", action="store_true", help="training steps instead of inference")
     ap.add_argument("nets", nargs="*", default=["vgg11", "alexnet"])
     args = ap.parse_args()
     cols = {"go": [], "torch": []}
     if args.no_mkldnn:
         cols["torch-no-mkldnn"] = []
     for r in range(args.rounds):
-        cols["go"].append(go_bench(args.nets, args.go_iters))
-        cols["torch"].append(torch_bench(args.nets, args.torch_iters, True))
+        cols["go"].append(go_bench(args.nets, args.go_iters, args.train))
+        cols["torch"].append(torch_bench(args.nets, args.torch_iters, True, args.train))
         if args.no_mkldnn:
-            cols["torch-no-mkldnn"].append(torch_bench(args.nets, args.torch_iters, False))
+            cols["torch-no-mkldnn"].append(torch_bench(args.nets, args.torch_iters, False, args.train))
         print(f"round {r + 1} (images/s): " + "; ".join(
             f"{k} " + ", ".join(f"{n} {v[-1][n][0]:.1f}" for n in args.nets)
             for k, v in cols.items()), flush=True)
     for what, idx, better in (("images/s", 0, "go/"), ("CPU seconds per batch", 1, "")):
-        print(f"\nmedian {what} over {args.rounds} rounds (batch 100, AlexNet 20; 2 threads):")
+        batches = "training, batch 128, AlexNet 32" if args.train else "inference, batch 100, AlexNet 20"
+        print(f"\nmedian {what} over {args.rounds} rounds ({batches}; 2 threads):")
         # A ratio above 1 favours Go: images/s go/other, CPU seconds other/go.
         print(f"{'network':14s}" + "".join(f"{k:>17s}" for k in cols) + "".join(
             f"{'go vs ' + k:>22s}" for k in cols if k != "go"))

@@ -60,6 +60,8 @@ func TestFlagErrors(t *testing.T) {
 		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--variants", "8-bit,P-7"}, "--variants"},
 		{runTrain, []string{"--epochs", "-1"}, "--epochs"},
 		{runTrain, []string{"--lr", "0"}, "--lr"},
+		{runTrain, []string{"--init", "xavier"}, "--init: unknown initialization \"xavier\""},
+		{runTrain, []string{"--budget", "1h", "--init", "he"}, "--init"},
 		{runReport, []string{}, "no results files"},
 		{runReport, []string{"/nonexistent.jsonl"}, "/nonexistent.jsonl"},
 		{runBench, []string{"--ber", "1.5"}, "--ber"},

@@ -16,6 +16,7 @@ import (
 	"github.com/fortune-go/fortune/fortune/metrics"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
+	"github.com/fortune-go/fortune/gomlx_models/train"
 )
 
 // profile is a preset of reproduce.
@@ -180,9 +181,10 @@ func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model
 	} else {
 		fmt.Fprintf(os.Stderr, "no weights for %s in %s: training from scratch\n", m.Name(), dir)
 	}
-	o := trainOptions{model: m.Name(), epochs: p.epochs, batch: 128, lr: 0.05, weightDecay: 5e-4, seed: seed, out: st, budget: p.budget}
+	o := trainOptions{model: m.Name(), epochs: p.epochs, batch: 128, lr: 0.05, weightDecay: 5e-4, seed: seed, out: st, budget: p.budget,
+		init: train.InitPyTorch.String()}
 	if p.budget > 0 {
-		o.warmup, o.smooth = budgetWarmup, budgetSmoothing
+		o.warmup, o.smooth, o.init = budgetWarmup, budgetSmoothing, train.InitKaiming.String()
 	}
 	if _, err := trainModel(b, info, c, m, o); err != nil {
 		return "", err

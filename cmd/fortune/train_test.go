@@ -12,8 +12,9 @@ import (
 )
 
 // TestTrainCommandEveryModel runs `fortune train` as a user would for every network the README
-// names (one epoch on 8 images, batch 4, on the pure-Go backend) and checks that it reports a
-// test accuracy and leaves a checkpoint holding every state-dict entry of the network.
+// names (one epoch on 8 images, batch 4, on the pure-Go backend; Kaiming initialization, the
+// budgeted recipe's) and checks that it reports a test accuracy and leaves a checkpoint holding
+// every state-dict entry of the network and the initialization it used.
 func TestTrainCommandEveryModel(t *testing.T) {
 	env := append(os.Environ(), "FORTUNE_AS_MAIN=1")
 	if dir := cifar10Dir(t); dir != "" {
@@ -23,7 +24,7 @@ func TestTrainCommandEveryModel(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), name+".safetensors")
 			c := exec.Command(os.Args[0], "train", "--backend", "go", "--model", name, "--epochs", "1",
-				"--limit", "8", "--eval-limit", "8", "--batch", "4", "--out", out, "--quiet")
+				"--limit", "8", "--eval-limit", "8", "--batch", "4", "--init", "kaiming", "--out", out, "--quiet")
 			c.Env = env
 			stdout, err := c.CombinedOutput()
 			if err != nil {
@@ -32,9 +33,12 @@ func TestTrainCommandEveryModel(t *testing.T) {
 			if !strings.Contains(string(stdout), name+": test accuracy ") {
 				t.Errorf("no test accuracy line in:\n%s", stdout)
 			}
-			p, _, err := checkpoint.Load(out)
+			p, meta, err := checkpoint.Load(out)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if meta["train.init"] != "kaiming" {
+				t.Errorf("checkpoint records train.init %q, want kaiming", meta["train.init"])
 			}
 			m, _ := models.New(name)
 			for _, s := range m.Params() {

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -177,8 +178,22 @@ func New(config string) (compute.Backend, Info, error) {
 		return nil, Info{}, fmt.Errorf("backend %q: %w", resolved, err)
 	}
 	name, _, _ := strings.Cut(resolved, ":")
-	info := Info{Name: name, Config: resolved, Device: b.Description(), Reason: reason}
+	info := Info{Name: name, Config: resolved, Device: b.Description() + simdNote(name), Reason: reason}
 	return b, info, nil
+}
+
+// NoSIMDNote ends the device description of the pure-Go backend on amd64 when the binary was
+// built without GOEXPERIMENT=simd: its generic MatMul kernel is several times slower than the
+// AVX2/AVX-512 ones (AlexNet training steps about 4× slower on the 2-core machine), which
+// every log and result file should say.
+const NoSIMDNote = "; generic MatMul: built without GOEXPERIMENT=simd, several times slower"
+
+// simdNote is NoSIMDNote where it applies, "" otherwise.
+func simdNote(name string) string {
+	if name == gobackend.BackendName && runtime.GOARCH == "amd64" && !simdBuild {
+		return NoSIMDNote
+	}
+	return ""
 }
 
 // newBackend creates the backend, turning a panic of the underlying library into an error.

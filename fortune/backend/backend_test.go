@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -22,5 +23,18 @@ func TestGoConfig(t *testing.T) {
 	}
 	if Go() != Go() {
 		t.Error("Go() returned two backends")
+	}
+}
+
+// TestSIMDNote checks that the pure-Go backend's description says when the binary lacks the
+// SIMD MatMul kernels (run the tests with and without GOEXPERIMENT=simd to see both sides).
+func TestSIMDNote(t *testing.T) {
+	_, info, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := runtime.GOARCH == "amd64" && !simdBuild
+	if got := strings.HasSuffix(info.Device, NoSIMDNote); got != want {
+		t.Errorf("device %q: note present = %v, want %v (GOARCH %s, simd build %v)", info.Device, got, want, runtime.GOARCH, simdBuild)
 	}
 }

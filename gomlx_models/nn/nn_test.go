@@ -608,3 +608,44 @@ func naiveMaxPool(x []float32, b, h, w, c int, p Pool) []float32 {
 	}
 	return y
 }
+
+// TestConvGradients checks the training gradient of every pure-Go convolution path (Winograd
+// F(4×4, 3×3) and F(3×3, 5×5) with their tile extraction, patches, space-to-depth, unrolled; with bias,
+// ReLU and the fused max pools) against GoMLX's native convolution op followed by the same
+// bias, ReLU and pool: d/dx, d/dw and d/db of Σ y·R for a fixed R with entries in [−1, 1].
+func TestConvGradients(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		b, h, w, c, o, k, stride, pad int
+		pool                          Pool
+	}{
+		{2, 8, 8, 8, 5, 3, 1, 1, Pool{}}, {1, 13, 11, 9, 4, 3, 1, 1, MaxPool2}, {2, 7, 6, 8, 3, 3, 1, 0, Pool{}},
+		{2, 9, 9, 8, 4, 5, 1, 2, Pool{}}, {1, 11, 12, 8, 3, 5, 1, 2, Pool{3, 2}}, {1, 3, 3, 16, 3, 5, 1, 2, Pool{}},
+		{2, 9, 9, 3, 4, 3, 1, 1, MaxPool2}, {1, 23, 23, 1, 4, 11, 4, 2, Pool{3, 2}}, {2, 8, 8, 4, 3, 1, 1, 0, Pool{}},
+		{2, 2, 2, 16, 5, 3, 1, 1, Pool{}}, {1, 2, 2, 8, 3, 3, 1, 1, MaxPool2}, {2, 3, 3, 8, 4, 5, 1, 2, Pool{}}, // Unrolled.
+	} {
+		name := fmt.Sprintf("%dx%dx%dx%d_k%d_s%d_p%d_o%d_pool%v", tc.b, tc.h, tc.w, tc.c, tc.k, tc.stride, tc.pad, tc.o, tc.pool)
+		t.Run(name, func(t *testing.T) {
+			_, x := randTensor(r, tc.b, tc.h, tc.w, tc.c)
+			_, w := randTensor(r, tc.o, tc.c, tc.k, tc.k)
+			_, bias := randTensor(r, tc.o)
+			cfg := ConvConfig{Stride: [2]int{tc.stride, tc.stride}, Padding: Padding(tc.pad, tc.pad), ReLU: true, MaxPool: tc.pool,
+				InputSize: [2]int{tc.h, tc.w}}
+			grads := func(native bool) [][]float32 {
+				return run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+					c := cfg
+					c.Native = native
+					y := Conv2D(in[0], in[1], in[2], c)
+					rr := Sin(MulScalar(IotaFull(g, y.Shape()), 0.37)) // A fixed pseudo-random R.
+					return Gradient(ReduceAllSum(Mul(y, rr)), in[0], in[1], in[2])
+				}, x, w, bias)
+			}
+			got, want := grads(false), grads(true)
+			for i, what := range []string{"dx", "dw", "db"} {
+				if d := maxRelDiff(got[i], want[i]); d > 1e-4 {
+					t.Errorf("%s: max rel diff %g > 1e-4 against the native convolution", what, d)
+				}
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/support/exceptions"
 )
@@ -37,33 +36,35 @@ func unrolledOutSize(kernel [2]int, cfg ConvConfig) (ho, wo int) {
 }
 
 // unrolledKernel builds the (H·W·C, Ho·Wo·O) matrix of an (O, C, kh, kw) weight for inputs of
-// cfg.InputSize: row (i, j, c), column (y, x, o), in the (in, out) layout of denseIO.
+// cfg.InputSize: row (i, j, c), column (y, x, o), in the (in, out) layout of denseIO. The blocks
+// are picked from the taps by one DotGeneral with a 0/1 selection matrix (exact: each block is
+// one tap times 1 plus zeros), whose gradient is one MatMul: building it from per-tap slices
+// cost a weight-sized zero-padded copy per block in the backward pass.
 func unrolledKernel(weight *Node, cfg ConvConfig) *Node {
 	d := weight.Shape().Dimensions
 	o, c, kh, kw := d[0], d[1], d[2], d[3]
 	h, w := cfg.InputSize[0], cfg.InputSize[1]
 	ho, wo := unrolledOutSize([2]int{kh, kw}, cfg)
 	s := cfg.strides()
-	taps := TransposeAllAxes(weight, 2, 3, 1, 0) // (kh, kw, C, O)
-	zeros := Zeros(weight.Graph(), shapes.Make(weight.DType(), c, o))
-	rows := make([]*Node, 0, h*w)
+	sel := make([]float32, h*w*ho*wo*kh*kw) // Row (i, j, y, x), column (a, b).
+	row := 0
 	for i := range h {
 		for j := range w {
-			blocks := make([]*Node, 0, ho*wo)
 			for y := range ho {
 				for x := range wo {
 					a, b := i-y*s[0]+cfg.Padding[0][0], j-x*s[1]+cfg.Padding[1][0]
-					if a < 0 || a >= kh || b < 0 || b >= kw {
-						blocks = append(blocks, zeros)
-						continue
+					if a >= 0 && a < kh && b >= 0 && b < kw {
+						sel[row*kh*kw+a*kw+b] = 1
 					}
-					blocks = append(blocks, Reshape(Slice(taps, AxisRange(a, a+1), AxisRange(b, b+1)), c, o))
+					row++
 				}
 			}
-			rows = append(rows, Concatenate(blocks, 1)) // (C, Ho·Wo·O)
 		}
 	}
-	return Concatenate(rows, 0)
+	taps := Reshape(TransposeAllAxes(weight, 2, 3, 1, 0), kh*kw, c*o) // (kh·kw, C·O)
+	selM := Reshape(Const(weight.Graph(), sel), h*w*ho*wo, kh*kw)
+	blocks := Reshape(DotGeneral(selM, []int{1}, nil, taps, []int{0}, nil), h, w, ho, wo, c, o)
+	return Reshape(TransposeAllAxes(blocks, 0, 1, 4, 2, 3, 5), h*w*c, ho*wo*o)
 }
 
 // unrolledConv is the convolution of the NHWC x by its unrolled matrix, then the max pool,

@@ -91,33 +91,19 @@ func useWinograd(g *Graph, c int, kernel [2]int, cfg ConvConfig) bool {
 // minWinogradChannels: below it (the RGB input layers) the MatMuls are too thin to gain.
 const minWinogradChannels = 8
 
-// winogradKernel transforms an (O, I, r, r) weight to U = (G⊗G)·g: (n², I, O). It applies G
-// along each kernel axis with elementwise operations rather than a DotGeneral: a Prepare graph
-// holds one of these per layer, all independent, and the pure-Go backend (compute v0.1.2) can
-// hang when more MatMuls than its worker slots are ready at once (see models.BatchSplit).
+// winogradKernel transforms an (O, I, r, r) weight to U = (G⊗G)·g: (n², I, O), one DotGeneral
+// of the n²×r² Kronecker product with the r² taps of every (I, O) pair. Its gradient is the
+// transposed product, one MatMul: the elementwise form it replaces (G applied along each kernel
+// axis to r² slices of the weight) cost a weight-sized zero-padded copy per slice in the
+// backward pass, a third of VGG-11's training time. (The default pure-Go backend, go:
+// parallelism=-1, has no limit on MatMuls in flight, so a Prepare graph holding one of these
+// per layer cannot hang; see package fortune/backend.)
 func winogradKernel(weight *Node, f winogradAlgo) *Node {
 	d := weight.Shape().Dimensions
 	o, c := d[0], d[1]
-	taps := TransposeAllAxes(weight, 2, 3, 1, 0) // (r, r, I, O)
-	// G g: G on the first kernel axis, for each column b.
-	rows := make([][]*Node, f.n)
-	for i := range f.n {
-		rows[i] = make([]*Node, f.r)
-		for b := range f.r {
-			col := make([]*Node, f.r)
-			for a := range f.r {
-				col[a] = Reshape(Slice(taps, AxisRange(a, a+1), AxisRange(b, b+1)), c, o)
-			}
-			rows[i][b] = combine(f.g[i], col)
-		}
-	}
-	parts := make([]*Node, 0, f.n*f.n)
-	for i := range f.n { // (G g) Gᵀ: G again on the second axis.
-		for j := range f.n {
-			parts = append(parts, Reshape(combine(f.g[j], rows[i]), 1, c, o))
-		}
-	}
-	return Concatenate(parts, 0)
+	taps := Reshape(TransposeAllAxes(weight, 2, 3, 1, 0), f.r*f.r, c*o) // (r², I·O)
+	gg := Reshape(Const(weight.Graph(), kron(f.g)), f.n*f.n, f.r*f.r)
+	return Reshape(DotGeneral(gg, []int{1}, nil, taps, []int{0}, nil), f.n*f.n, c, o)
 }
 
 // winogradBiasRow is the kernel row (n², 1, O) that folds a bias into the transformed kernel:
@@ -129,26 +115,6 @@ func winogradBiasRow(bias *Node, f winogradAlgo) *Node {
 	at := f.n + 1 // Flat index of the product (1, 1).
 	zeros := func(n int) *Node { return Zeros(bias.Graph(), shapes.Make(bias.DType(), n, 1, o)) }
 	return Concatenate([]*Node{zeros(at), Reshape(bias, 1, 1, o), zeros(f.n*f.n - at - 1)}, 0)
-}
-
-// combine returns Σ coef[k]·xs[k] over the nonzero coefficients.
-func combine(coef []float32, xs []*Node) *Node {
-	var sum *Node
-	for k, a := range coef {
-		if a == 0 {
-			continue
-		}
-		term := xs[k]
-		if a != 1 {
-			term = MulScalar(term, float64(a))
-		}
-		if sum == nil {
-			sum = term
-		} else {
-			sum = Add(sum, term)
-		}
-	}
-	return sum
 }
 
 // winogradConv is the stride-1 r×r convolution of the NHWC x by the transformed kernel u
@@ -166,18 +132,13 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 	}
 	m := f.m
 	th, tw := (ho+m-1)/m, (wo+m-1)/m // Output tiles; the last may stick out (cropped below).
-	x = PadSpatial(x, [2][2]int{{0, m*th + f.r - 1 - h}, {0, m*tw + f.r - 1 - w}}, 0)
+	q := f.blocks()
+	x = PadSpatial(x, [2][2]int{{0, m*(th+q-1) - h}, {0, m*(tw+q-1) - w}}, 0)
+	tiles := windows(windows(x, 1, f, th), 3, f, tw) // (B, th, n, tw, n, C)
 	tileSize := f.n * f.n
-	tiles := make([]*Node, 0, tileSize)
-	for r := range f.n {
-		for s := range f.n {
-			d := Slice(x, AxisRange(), AxisRange(r, r+m*(th-1)+1).Stride(m), AxisRange(s, s+m*(tw-1)+1).Stride(m), AxisRange())
-			tiles = append(tiles, Reshape(d, 1, -1))
-		}
-	}
 	n := b * th * tw
-	bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
-	v := DotGeneral(bb, []int{1}, nil, Concatenate(tiles, 0), []int{0}, nil) // (n², tiles·C)
+	bb := Reshape(Const(g, kron(f.bt)), tileSize, f.n, f.n)
+	v := DotGeneral(bb, []int{1, 2}, nil, tiles, []int{2, 4}, nil) // (n², B, th, tw, C)
 	v = Reshape(v, tileSize, n, c)
 	if folded { // The column of ones that meets the bias row of u (winogradBiasRow).
 		v = Concatenate([]*Node{v, BroadcastToDims(Scalar(g, v.DType(), 1), tileSize, n, 1)}, 2)
@@ -195,6 +156,34 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 		return untile(y, b, th, tw, o, half, ho/2, wo/2) // Floor mode drops an odd last row/column.
 	}
 	return finishConv(untile(Reshape(y, m, m, b, th, tw, o), b, th, tw, o, m, ho, wo), bias, cfg)
+}
+
+// blocks is the number of m-wide blocks an n-wide tile spans, ⌈n/m⌉.
+func (f winogradAlgo) blocks() int { return (f.n + f.m - 1) / f.m }
+
+// windows cuts axis of x, of length m·(t+q−1) with q = f.blocks(), into the t windows of f.n
+// values that start every f.m: it replaces the axis by (t, n). It views the axis as t+q−1
+// blocks of m and concatenates, for all windows at once, the q block slices each one spans: q
+// slices of x rather than n² strided ones. Each slice's gradient is a zero-padded copy of the
+// whole input (GoMLX differentiates Slice as Pad), so the backward pass copies the input about
+// 2q times instead of n² = 36 or 49 times.
+func windows(x *Node, axis int, f winogradAlgo, t int) *Node {
+	q := f.blocks()
+	d := x.Shape().Dimensions
+	blocked := make([]int, 0, len(d)+1)
+	blocked = append(append(append(blocked, d[:axis]...), t+q-1, f.m), d[axis+1:]...)
+	x = Reshape(x, blocked...)
+	parts := make([]*Node, q)
+	for k := range q {
+		spec := make([]SliceAxisSpec, len(blocked))
+		for i := range spec {
+			spec[i] = AxisRange()
+		}
+		spec[axis] = AxisRange(k, k+t)
+		spec[axis+1] = AxisRange(0, min(f.m, f.n-k*f.m))
+		parts[k] = Slice(x, spec...)
+	}
+	return Concatenate(parts, axis+1)
 }
 
 // maxOfPhases returns the 2×2 max pool of outputs grouped by position: y holds, for each

@@ -66,6 +66,8 @@ type Config struct {
 	// Init, if set, holds the starting weights (any order; conformed to the model) instead of
 	// [InitParams]. It is ignored when resuming.
 	Init *checkpoint.Params
+	// InitScheme is how the weights are initialized when Init is nil (zero: PyTorch's default).
+	InitScheme InitScheme
 
 	// CheckpointPath, if set, is where the training state (weights, momentum buffers, progress)
 	// is written atomically at the end of each epoch, every CheckpointEvery steps, and when
@@ -554,7 +556,7 @@ func (t *trainer) fillResult() error {
 func (t *trainer) configMeta() map[string]string {
 	c := t.cfg
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	return map[string]string{
+	m := map[string]string{
 		configKeyPrefix + "epochs":       strconv.Itoa(c.Epochs),
 		configKeyPrefix + "batch_size":   strconv.Itoa(c.BatchSize),
 		configKeyPrefix + "lr":           f(c.LR),
@@ -570,6 +572,10 @@ func (t *trainer) configMeta() map[string]string {
 		configKeyPrefix + "augment":      fmt.Sprintf("pad=%d value=%v flip=%v", c.Augment.Pad, c.Augment.PadValue, c.Augment.Flip),
 		configKeyPrefix + "examples":     strconv.Itoa(t.ds.Len()),
 	}
+	if c.Init == nil && c.InitScheme != InitPyTorch { // Absent from checkpoints made before it existed.
+		m[configKeyPrefix+"init"] = c.InitScheme.String()
+	}
+	return m
 }
 
 // save writes the training checkpoint (weights, momentum buffers, progress, settings).
@@ -627,7 +633,7 @@ func (t *trainer) initState() error {
 	if t.cfg.Init != nil {
 		p, err = t.cfg.Init.Conform(t.specs, "Config.Init")
 	} else {
-		p, err = InitParams(t.specs, t.cfg.Seed)
+		p, err = InitParamsWith(t.specs, t.cfg.Seed, t.cfg.InitScheme)
 	}
 	if err != nil {
 		return err

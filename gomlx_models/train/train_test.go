@@ -360,6 +360,57 @@ func TestInitParams(t *testing.T) {
 	}
 }
 
+// TestInitKaiming checks the Kaiming scheme on AlexNet's parameters (no batch norm, the network
+// it is for): every conv/linear weight has mean ≈ 0 and standard deviation √(2/fan_in) within
+// sampling error, biases are 0, and the draw is reproducible; unknown scheme names are errors.
+func TestInitKaiming(t *testing.T) {
+	m, err := models.New("alexnet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := InitParamsWith(m.Params(), 5, InitKaiming)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Validate(m.Params(), ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range m.Params() {
+		v := p.Get(s.Name).F32
+		switch s.Kind {
+		case models.Bias:
+			if slices.ContainsFunc(v, func(x float32) bool { return x != 0 }) {
+				t.Errorf("%s: bias not zero", s.Name)
+			}
+		case models.ConvWeight, models.LinearWeight:
+			var sum, sq float64
+			for _, x := range v {
+				sum += float64(x)
+				sq += float64(x) * float64(x)
+			}
+			n := float64(len(v))
+			want := math.Sqrt(2 / float64(s.Size()/s.Shape[0]))
+			std := math.Sqrt(sq/n - (sum/n)*(sum/n))
+			// The sample standard deviation's relative error is about 1/√(2n); allow 6 of them.
+			if tol := 6 / math.Sqrt(2*n); math.Abs(std/want-1) > tol || math.Abs(sum/n) > 6*want/math.Sqrt(n) {
+				t.Errorf("%s: mean %.3g, std %.4g, want 0 and %.4g (±%.1f%%)", s.Name, sum/n, std, want, 100*tol)
+			}
+		}
+	}
+	q, _ := InitParamsWith(m.Params(), 5, InitKaiming)
+	if first := m.Params()[0].Name; !slices.Equal(p.Get(first).F32, q.Get(first).F32) {
+		t.Error("same seed, different initialization")
+	}
+	if _, err := ParseInitScheme("xavier"); err == nil || !strings.Contains(err.Error(), "xavier") {
+		t.Errorf("ParseInitScheme(xavier): %v, want an error naming it", err)
+	}
+	for _, s := range []InitScheme{InitPyTorch, InitKaiming} {
+		if got, err := ParseInitScheme(s.String()); err != nil || got != s {
+			t.Errorf("ParseInitScheme(%q) = %v, %v", s, got, err)
+		}
+	}
+}
+
 func TestAugment(t *testing.T) {
 	const c, h, w = 2, 5, 6
 	img := make([]float32, c*h*w)
