@@ -29,7 +29,7 @@ type campaignOptions struct {
 func (o *campaignOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.model, "model", "", "network (e.g. lenet5, alexnet, vgg11, resnet18, inception_v3)")
 	fs.StringVar(&o.weights, "weights", "", "FP32 weights: a checkpoint of 'fortune train', .safetensors, or a PyTorch .pt state dict")
-	fs.StringVar(&o.variants, "variants", strings.Join(campaign.PaperVariants, ","), "storage variants: 8-bit, P-w (w=2…6), U-w (w=2…8)")
+	fs.StringVar(&o.variants, "variants", strings.Join(campaign.PaperVariants, ","), "storage variants: 8-bit, P-w (w=2…6), U-w (w=2…8), and the classic codes PAR-w (w=2…7), SEC-w, SECDED-w (w=2…4), TMR-2 (docs/method.md §12)")
 	fs.StringVar(&o.bers, "bers", "1e-5,3e-5,1e-4,3e-4", "bit error rates, each in (0, 1]")
 	fs.IntVar(&o.trials, "trials", 20, "trials per variant and BER (the maximum, with --half-width); "+
 		"the paper's Leveugle et al. sample size (95% confidence, 1% margin) is not used to set it: it counts single-fault injections, "+

@@ -30,6 +30,7 @@ func TestGarbageWeights(t *testing.T) {
 func TestCampaignSettingsAccepted(t *testing.T) {
 	for _, args := range [][]string{
 		{"--variants", "8-bit,P-6,P-5,P-2,U-8,U-2"},
+		{"--variants", "8-bit,P-4,SEC-4,PAR-4,SECDED-4,SECDED-2,PAR-7,TMR-2"},
 		{"--half-width", "1", "--trials", "10", "--min-trials", "2"},
 		{"--half-width", "1", "--trials", "10", "--min-trials", "9"},
 		{"--trials", "3"}, // The default --min-trials 5 matters only with --half-width.

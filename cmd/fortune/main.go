@@ -1,7 +1,7 @@
 // Command fortune reproduces and extends the FORTUNE paper: it trains the networks, runs
-// fault-injection campaigns over storage variants (8-bit, unprotected w-bit, P-w) and bit error
-// rates, searches the bit width (Algorithm 1, corrected), and writes the paper's tables and
-// figures.
+// fault-injection campaigns over storage variants (8-bit, unprotected w-bit, P-w, and the classic
+// codes PAR-w, SEC-w, SECDED-w, TMR-2) and bit error rates, searches the bit width (Algorithm 1,
+// corrected), and writes the paper's tables and figures.
 //
 // Usage:
 //
@@ -11,6 +11,7 @@
 //	fortune search    --model NAME --weights FILE [--a ACC] [--b DROP] [--m 3 --n 8]
 //	fortune report    [--out DIR] RESULTS.jsonl …
 //	fortune bench     [--models …]
+//	fortune selftest  [--checks …] [--full]
 //
 // Every command takes --backend (go, xla:cpu, xla:cuda or a PJRT plugin path; default: XLA if
 // a plugin is installed, else the pure-Go backend) and says which backend it used.
@@ -34,6 +35,7 @@ var commands = map[string]struct {
 	"search":    {runSearch, "choose a bit width with the corrected Algorithm 1"},
 	"report":    {runReport, "write tables, figures and the comparison with the paper from results files"},
 	"bench":     {runBench, "measure inference and fault-trial speed on the chosen backend"},
+	"selftest":  {runSelftest, "check the chosen backend against the plain-Go reference and the pure-Go backend"},
 	"version":   {func([]string) error { fmt.Println("fortune", version); return nil }, "print the version"},
 }
 

@@ -1,5 +1,5 @@
 // Package campaign runs FORTUNE's fault-injection campaigns: for one model, every storage
-// variant (8-bit baseline, unprotected w-bit, P-w) × bit error rate × trial. A trial draws
+// variant (8-bit baseline, unprotected w-bit, P-w, classic codes) × bit error rate × trial. A trial draws
 // fresh faults from a seed derived from (campaign seed, model, variant, BER, trial), then
 // decodes, dequantizes and evaluates, with the memory and the evaluation images staying on the
 // backend: per variant one compiled fault graph (draw, inject, decode, dequantize, with the
@@ -49,7 +49,8 @@ type Settings struct {
 	Model string `json:"model"`
 	// Weights describes the FP32 weights used (a path or "trained: …").
 	Weights string `json:"weights"`
-	// Variants are storage variants: "8-bit", "P-w", "U-w".
+	// Variants are storage variants (storage.Parse): "8-bit", "P-w", "U-w", and the classic
+	// codes "PAR-w", "SEC-w", "SECDED-w", "TMR-2" (docs/method.md §12).
 	Variants []string `json:"variants"`
 	// BERs are the bit error rates, each in (0, 1].
 	BERs []float64 `json:"bers"`

@@ -225,3 +225,60 @@ func TestResultsProvenance(t *testing.T) {
 		t.Errorf("Versions = %q", v)
 	}
 }
+
+// TestClassicCodesCampaign runs a tiny campaign over the classic protections of docs/method.md
+// §12 beside the baseline and P-4 (the equivalent of `fortune campaign --variants
+// 8-bit,P-4,SEC-4,PAR-4`): every variant has its golden, timing and trial records, its memory is
+// N·W bits with LeNet-5's N = 61,470 and the scheme's W, its golden accuracy equals P-4's (same
+// 4-bit codes, lossless without faults), and the rows aggregate.
+func TestClassicCodesCampaign(t *testing.T) {
+	s := settings()
+	s.Variants, s.BERs, s.Trials = []string{"8-bit", "P-4", "SEC-4", "PAR-4"}, []float64{1e-2}, 2
+	recs, err := Run(context.Background(), setup(t), s, filepath.Join(t.TempDir(), "codes.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 61_470 // LeNet-5's injected weights (docs/method.md §5.2).
+	wantBits := map[string]int64{"8-bit": 8 * n, "P-4": 6 * n, "SEC-4": 7 * n, "PAR-4": 5 * n}
+	golden := map[string]Record{}
+	timed := map[string]bool{}
+	trials := map[string]int{}
+	for _, r := range recs {
+		switch r.Kind {
+		case "golden":
+			golden[r.Variant] = r
+		case "timing":
+			timed[r.Variant] = true
+		case "trial":
+			trials[r.Variant]++
+			if r.Sites == 0 {
+				t.Errorf("%s trial %d: no bit flipped at BER %g", r.Variant, r.Trial, r.BER)
+			}
+		}
+	}
+	for v, bits := range wantBits {
+		g, ok := golden[v]
+		if !ok {
+			t.Errorf("%s: no golden record", v)
+			continue
+		}
+		if g.MemoryBits != bits {
+			t.Errorf("%s: memory %d bits, want N·W = %d", v, g.MemoryBits, bits)
+		}
+		if !timed[v] || trials[v] != 2 {
+			t.Errorf("%s: timing %v, %d trials; want a timing and 2 trials", v, timed[v], trials[v])
+		}
+	}
+	for _, v := range []string{"SEC-4", "PAR-4"} {
+		if golden[v].Correct != golden["P-4"].Correct {
+			t.Errorf("%s golden %d correct, P-4 %d: the same codes should read back the same", v, golden[v].Correct, golden["P-4"].Correct)
+		}
+	}
+	rows, err := Rows(recs, metrics.PDropModel{C: metrics.DefaultC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[2].Variant != "SEC-4" || rows[3].MemoryBits != 5*n {
+		t.Errorf("rows: %+v", rows)
+	}
+}

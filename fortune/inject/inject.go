@@ -121,8 +121,8 @@ func (p Plan) listedWords() int {
 	return n
 }
 
-// offsets returns each layer's first word.
-func (p Plan) offsets() []int {
+// Offsets returns each layer's first word in memory: LayerOffsets, or back to back.
+func (p Plan) Offsets() []int {
 	if p.LayerOffsets != nil {
 		return p.LayerOffsets
 	}
@@ -159,7 +159,7 @@ func (p Plan) Validate() error {
 		if w <= 0 {
 			return fmt.Errorf("inject: layer %d has %d words", i, w)
 		}
-		if off := p.offsets()[i]; off < 0 || off+w > p.Words() {
+		if off := p.Offsets()[i]; off < 0 || off+w > p.Words() {
 			return fmt.Errorf("inject: layer %d (words %d…%d) lies outside the memory of %d words", i, off, off+w, p.Words())
 		}
 	}
@@ -245,7 +245,9 @@ type sites struct {
 	shortfall *Node // int32 scalar
 }
 
-// faultCount computes F = ⌊BER·n⌋ in the graph, as int64 (exactly Count's arithmetic).
+// faultCount computes F = ⌊BER·n⌋ in the graph, as int64 (exactly Count's arithmetic): one
+// float64 multiplication, correctly rounded on every backend and with nothing added to it that
+// could be fused, then a floor (docs/method.md §3.5).
 func faultCount(ber *Node, n int64) *Node {
 	return ConvertDType(Floor(MulScalar(ber, float64(n))), dtypes.Int64)
 }
@@ -348,7 +350,7 @@ func legacyDraws(seed, iota64 *Node, p Plan) *Node {
 	sizes := make([]uint64, layers)
 	offsets := make([]uint64, layers)
 	for i, w := range p.LayerWords {
-		sizes[i], offsets[i] = uint64(w), uint64(p.offsets()[i])
+		sizes[i], offsets[i] = uint64(w), uint64(p.Offsets()[i])
 	}
 	l := Rem(splitmix.AtNode(splitmix.StreamNode(seed, 1), iota64), u64(g, uint64(layers)))
 	li := ExpandAxes(ConvertDType(l, dtypes.Int32), -1)
@@ -458,11 +460,11 @@ func orderRounds(p Plan) int {
 	var loads []load
 	if p.Placement == Legacy {
 		times := map[int]int{} // A layer listed twice is drawn twice as often.
-		for _, off := range p.offsets() {
+		for _, off := range p.Offsets() {
 			times[off]++
 		}
 		seen := map[int]bool{}
-		for i, off := range p.offsets() {
+		for i, off := range p.Offsets() {
 			if !seen[off] {
 				seen[off] = true
 				n := p.LayerWords[i]

@@ -194,7 +194,8 @@ func Build(b compute.Backend, scheme storage.Scheme, layers []Layer, weights []*
 }
 
 // Read decodes the (possibly faulty) words and dequantizes each layer: it returns one float32
-// node per layer, with the layer's shape. codes are the graph's nodes for the fixed layers'
+// node per layer, with the layer's shape; a word the scheme decodes to storage.Erased reads
+// as 0. codes are the graph's nodes for the fixed layers'
 // plain codes (the memory's Codes), scales and zeros those for its Scales and Zeros.
 func Read(words *Node, codes, scales, zeros []*Node, layers []Layer, scheme storage.Scheme, qc quant.Config) []*Node {
 	// Bitwise decoding, eight words per uint64 lane: on the pure-Go backend it is several times
@@ -210,6 +211,12 @@ func Read(words *Node, codes, scales, zeros []*Node, layers []Layer, scheme stor
 			c = Slice(decoded, AxisRange(l.Offset, l.Offset+l.Words))
 		}
 		out[i] = quant.Dequantize(c, scales[i], zeros[i], qc, l.Shape...)
+		if !l.Fixed && storage.Erases(scheme) {
+			// A word whose error was detected but not corrected reads as the weight 0, the
+			// channel's zero point (docs/method.md §12.2).
+			erased := Reshape(Equal(c, Scalar(c.Graph(), dtypes.Uint8, storage.Erased)), l.Shape...)
+			out[i] = Where(erased, ZerosLike(out[i]), out[i])
+		}
 	}
 	return out
 }

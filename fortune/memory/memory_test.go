@@ -33,83 +33,6 @@ func randomLayers(r *rand.Rand, shapes [][]int) ([]Layer, []*tensors.Tensor) {
 	return Layout(names, shapes), ws
 }
 
-// TestFaultyReadMatchesReference: build a memory, inject one trial's faults, decode and
-// dequantize in the graph; the plain-Go pipeline (quantize, encode, same faults, decode,
-// dequantize) gives the same float32 weights bit for bit.
-func TestFaultyReadMatchesReference(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	layers, ws := randomLayers(r, [][]int{{4, 3, 3, 3}, {10, 20}, {6, 4, 1, 7}})
-	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
-		for _, s := range []storage.Scheme{storage.Baseline8{}, storage.TripleMSB{Bits: 3}, storage.TripleMSB{Bits: 5}, storage.Unprotected{Bits: 4}} {
-			m, err := Build(b, s, layers, ws, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			const ber, seed = 0.02, 99
-			f, _ := inject.Count(ber, m.StoredBits())
-			plan := m.Plan(inject.Distinct, inject.SignXOR, inject.CapacityFor(inject.Distinct, f, m.StoredBits()))
-			exec, err := NewExec(b, m.TrialGraph(plan))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := exec.Call(m.Args(tensors.FromScalar(uint64(seed)), tensors.FromScalar(ber))...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Reference.
-			var words []uint8
-			type qp struct{ s, z []float32 }
-			var qps []qp
-			for i, l := range layers {
-				x := tensors.MustCopyFlatData[float32](ws[i])
-				c := l.Shape[0]
-				per := l.Words / c
-				var p qp
-				for ch := range c {
-					chunk := x[ch*per : (ch+1)*per]
-					var q []uint8
-					var sc, z float32
-					if _, ok := s.(storage.Baseline8); ok {
-						q, sc = reference.QuantizeSymmetric8(chunk)
-					} else {
-						q, sc, z = reference.QuantizeAffine(chunk, s.Quant().Bits, false)
-					}
-					for _, v := range q {
-						if p, ok := s.(storage.TripleMSB); ok {
-							v = reference.EncodeTMSB(v, p.Bits)
-						}
-						words = append(words, v)
-					}
-					p.s, p.z = append(p.s, sc), append(p.z, z)
-				}
-				qps = append(qps, p)
-			}
-			sites, _ := reference.DrawDistinct(seed, uint64(m.StoredBits()), f, plan.Capacity)
-			reference.Apply(words, sites, s.StoredBits(), false)
-			for i, l := range layers {
-				got := tensors.MustCopyFlatData[float32](out[i])
-				per := l.Words / l.Shape[0]
-				for j := range got {
-					wd := words[l.Offset+j]
-					ch := j / per
-					var want float32
-					switch s := s.(type) {
-					case storage.Baseline8:
-						want = reference.DequantizeSymmetric8(wd, qps[i].s[ch])
-					case storage.TripleMSB:
-						want = reference.DequantizeAffine(reference.DecodeTMSB(wd, s.Bits), qps[i].s[ch], qps[i].z[ch])
-					case storage.Unprotected:
-						want = reference.DequantizeAffine(reference.DecodeUnprotected(wd, s.Bits), qps[i].s[ch], qps[i].z[ch])
-					}
-					if got[j] != want {
-						t.Fatalf("%s layer %s [%d]: %g, want %g", s.Name(), l.Name, j, got[j], want)
-					}
-				}
-			}
-		}
-	})
-}
-
 // alexNetShapes are the injectable weights of AlexNet (docs/method.md §1.7): 58,289,504 words.
 var alexNetShapes = [][]int{{96, 1, 11, 11}, {256, 96, 5, 5}, {384, 256, 3, 3}, {384, 384, 3, 3},
 	{256, 384, 3, 3}, {4096, 9216}, {4096, 4096}, {10, 4096}}
@@ -211,6 +134,46 @@ func TestFixedLayers(t *testing.T) {
 			}
 			if _, ok := s.(storage.TripleMSB); ok && want[1] != 3.5 {
 				t.Errorf("code 2^w case: %g, want 3.5", want[1])
+			}
+		}
+	})
+}
+
+// TestGoldenReadClassicCodes: without faults, every classic protection of docs/method.md §12
+// reads back the same float32 weights as the unprotected scheme of its width, bit for bit (its
+// encoding is lossless and nothing is erased), and counts N·W stored bits.
+func TestGoldenReadClassicCodes(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	layers, ws := randomLayers(r, [][]int{{4, 3, 3, 3}, {10, 20}})
+	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
+		read := func(s storage.Scheme) []float32 {
+			m, err := Build(b, s, layers, ws, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.StoredBits() != int64(308*s.StoredBits()) {
+				t.Errorf("%s: %d stored bits, want 308·%d", s.Name(), m.StoredBits(), s.StoredBits())
+			}
+			exec, err := NewExec(b, m.ReadGraph)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Call(m.Args()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var flat []float32
+			for _, o := range out {
+				flat = append(flat, tensors.MustCopyFlatData[float32](o)...)
+			}
+			return flat
+		}
+		for _, s := range []storage.Scheme{storage.Parity{Bits: 3}, storage.Parity{Bits: 7}, storage.Hamming{Bits: 2},
+			storage.Hamming{Bits: 4}, storage.Hamming{Bits: 3, Extended: true}, storage.Hamming{Bits: 4, Extended: true},
+			storage.TMR{Bits: 2}} {
+			want := read(storage.Unprotected{Bits: s.Quant().Bits})
+			if got := read(s); !slices.Equal(got, want) {
+				t.Errorf("%s: fault-free read differs from U-%d's", s.Name(), s.Quant().Bits)
 			}
 		}
 	})

@@ -23,17 +23,56 @@ const LegacyBER = 3e-4
 const WordBits = 8
 
 // Variant identifies how a weight is stored: Width data bits, optionally with
-// the MSB stored three times (FORTUNE protection, "P-w").
+// the MSB stored three times (FORTUNE protection, "P-w"), or protected by a
+// classic code (docs/method.md §12).
 type Variant struct {
 	// Width is the data bit width w (2…8).
 	Width int
 	// Protected marks the FORTUNE P-w storage (w+2 stored bits, 2 ≤ w ≤ 6).
 	Protected bool
+	// Code is the classic protection of the word, CodeNone for 8-bit, U-w and P-w.
+	Code Code
 }
 
-// StoredBits returns the bits per weight counted as memory: w+2 for P-w, w
-// otherwise (docs/method.md §4.1).
+// Code is a classic protection FORTUNE is compared with at equal memory
+// (docs/method.md §12); its value is the variant label's prefix.
+type Code string
+
+const (
+	// CodeNone: no classic code (8-bit, U-w, P-w).
+	CodeNone Code = ""
+	// CodeParity is "PAR-w": one even-parity bit, detected errors read as 0.
+	CodeParity Code = "PAR"
+	// CodeSEC is "SEC-w": a Hamming single-error-correcting code (3 check bits).
+	CodeSEC Code = "SEC"
+	// CodeSECDED is "SECDED-w": SEC plus an overall parity bit.
+	CodeSECDED Code = "SECDED"
+	// CodeTMR is "TMR-w": three copies of every bit, bitwise majority.
+	CodeTMR Code = "TMR"
+)
+
+// codes lists the classic codes, longest label prefix first (for parsing), with their
+// stored bits for w data bits and the widths that fit the byte of a word.
+var codes = []struct {
+	code   Code
+	bits   func(w int) int
+	lo, hi int
+}{
+	{CodeSECDED, func(w int) int { return w + 4 }, 2, 4},
+	{CodeSEC, func(w int) int { return w + 3 }, 2, 4},
+	{CodeParity, func(w int) int { return w + 1 }, 2, 7},
+	{CodeTMR, func(w int) int { return 3 * w }, 2, 2},
+}
+
+// StoredBits returns the bits per weight counted as memory: w+2 for P-w, w+1
+// for PAR-w, w+3 for SEC-w, w+4 for SECDED-w, 3w for TMR-w, w otherwise
+// (docs/method.md §4.1, §12.1).
 func (v Variant) StoredBits() int {
+	for _, c := range codes {
+		if c.code == v.Code {
+			return c.bits(v.Width)
+		}
+	}
 	if v.Protected {
 		return v.Width + 2
 	}
@@ -41,9 +80,12 @@ func (v Variant) StoredBits() int {
 }
 
 // String returns "8-bit" for the unprotected 8-bit baseline, "P-w" for a
-// protected width and "U-w" for an unprotected width below 8.
+// protected width, "PAR-w", "SEC-w", "SECDED-w" or "TMR-w" for a classic code
+// and "U-w" for an unprotected width below 8.
 func (v Variant) String() string {
 	switch {
+	case v.Code != CodeNone:
+		return fmt.Sprintf("%s-%d", v.Code, v.Width)
 	case v.Protected:
 		return fmt.Sprintf("P-%d", v.Width)
 	case v.Width == 8:
@@ -58,7 +100,8 @@ func (v Variant) String() string {
 // data in bits 0…w−1, the MSB's two replicas in bits w and w+1. The authors
 // stopped at P-5 because their int8 tensors keep bit 7 for the sign; the
 // simulation's words are unsigned bytes, so P-6 (W = 3·1 + 5 = 8 bits) fits,
-// as fortune/storage accepts it.
+// as fortune/storage accepts it. A classic code must be one of fortune/storage's
+// (docs/method.md §12.1): PAR-2…PAR-7, SEC-2…SEC-4, SECDED-2…SECDED-4, TMR-2.
 func (v Variant) Validate() error {
 	if v.Width < 2 || v.Width > 8 {
 		return fmt.Errorf("variant %s: width %d outside [2, 8]", v, v.Width)
@@ -66,18 +109,41 @@ func (v Variant) Validate() error {
 	if v.Protected && v.Width+2 > WordBits {
 		return fmt.Errorf("variant %s: protected word of %d bits does not fit a %d-bit storage word (P-2…P-6)", v, v.Width+2, WordBits)
 	}
-	return nil
+	if v.Code == CodeNone {
+		return nil
+	}
+	if v.Protected {
+		return fmt.Errorf("variant %s: both P-w and %s", v, v.Code)
+	}
+	for _, c := range codes {
+		if c.code == v.Code {
+			if v.Width < c.lo || v.Width > c.hi {
+				return fmt.Errorf("variant %s: %s width %d outside [%d, %d] (%d stored bits must fit a %d-bit storage word)",
+					v, v.Code, v.Width, c.lo, c.hi, c.bits(v.Width), WordBits)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("variant %s: unknown code %q", v, string(v.Code))
 }
 
 // ParseVariant parses "8-bit", "P-5", "P-5-bit" (the paper's spelling), "U-5",
-// and "w-bit" (unprotected, as in Table I). Case and surrounding space are
-// ignored.
+// "w-bit" (unprotected, as in Table I), and the classic codes "PAR-w",
+// "SEC-w", "SECDED-w", "TMR-w" (docs/method.md §12). Case and surrounding
+// space are ignored.
 func ParseVariant(s string) (Variant, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
 	t = strings.TrimSuffix(t, "-BIT")
 	t = strings.TrimSuffix(t, "BIT")
 	var v Variant
+	for _, c := range codes {
+		if rest, ok := strings.CutPrefix(t, string(c.code)); ok {
+			v.Code, t = c.code, strings.TrimPrefix(rest, "-")
+			break
+		}
+	}
 	switch {
+	case v.Code != CodeNone:
 	case strings.HasPrefix(t, "P-"), strings.HasPrefix(t, "P"):
 		v.Protected = true
 		t = strings.TrimPrefix(strings.TrimPrefix(t, "P"), "-")

@@ -242,18 +242,30 @@ func TestVariant(t *testing.T) {
 		bits    int
 		wantErr bool
 	}{
-		{"8-bit", Variant{8, false}, "8-bit", 8, false},
-		{"P-5", Variant{5, true}, "P-5", 7, false},
-		{"P-5-bit", Variant{5, true}, "P-5", 7, false},
-		{" p-3 ", Variant{3, true}, "P-3", 5, false},
-		{"U-5", Variant{5, false}, "U-5", 5, false},
-		{"4-bit", Variant{4, false}, "U-4", 4, false},
-		{"P-6", Variant{6, true}, "P-6", 8, false},
-		{"P-2", Variant{2, true}, "P-2", 4, false},
+		{"8-bit", Variant{Width: 8, Protected: false}, "8-bit", 8, false},
+		{"P-5", Variant{Width: 5, Protected: true}, "P-5", 7, false},
+		{"P-5-bit", Variant{Width: 5, Protected: true}, "P-5", 7, false},
+		{" p-3 ", Variant{Width: 3, Protected: true}, "P-3", 5, false},
+		{"U-5", Variant{Width: 5, Protected: false}, "U-5", 5, false},
+		{"4-bit", Variant{Width: 4, Protected: false}, "U-4", 4, false},
+		{"P-6", Variant{Width: 6, Protected: true}, "P-6", 8, false},
+		{"P-2", Variant{Width: 2, Protected: true}, "P-2", 4, false},
 		{"P-7", Variant{}, "", 0, true},
 		{"P-1", Variant{}, "", 0, true},
 		{"9-bit", Variant{}, "", 0, true},
 		{"X-5", Variant{}, "", 0, true},
+		{"PAR-4", Variant{Width: 4, Code: CodeParity}, "PAR-4", 5, false},
+		{"par7", Variant{Width: 7, Code: CodeParity}, "PAR-7", 8, false},
+		{"SEC-4", Variant{Width: 4, Code: CodeSEC}, "SEC-4", 7, false},
+		{"SEC-2-bit", Variant{Width: 2, Code: CodeSEC}, "SEC-2", 5, false},
+		{"SECDED-4", Variant{Width: 4, Code: CodeSECDED}, "SECDED-4", 8, false},
+		{"secded-3", Variant{Width: 3, Code: CodeSECDED}, "SECDED-3", 7, false},
+		{"TMR-2", Variant{Width: 2, Code: CodeTMR}, "TMR-2", 6, false},
+		{"PAR-8", Variant{}, "", 0, true},
+		{"SEC-5", Variant{}, "", 0, true},
+		{"SECDED-5", Variant{}, "", 0, true},
+		{"TMR-3", Variant{}, "", 0, true},
+		{"SEC", Variant{}, "", 0, true},
 	}
 	for _, tc := range tests {
 		v, err := ParseVariant(tc.in)
@@ -305,7 +317,9 @@ func TestMemory(t *testing.T) {
 func TestVariantsMatchStorage(t *testing.T) {
 	labels := []string{"8-bit"}
 	for w := 0; w <= 9; w++ {
-		labels = append(labels, fmt.Sprintf("P-%d", w), fmt.Sprintf("U-%d", w))
+		for _, prefix := range []string{"P", "U", "PAR", "SEC", "SECDED", "TMR"} {
+			labels = append(labels, fmt.Sprintf("%s-%d", prefix, w))
+		}
 	}
 	for _, l := range labels {
 		s, serr := storage.Parse(l)

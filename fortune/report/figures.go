@@ -71,6 +71,28 @@ type FigureOptions struct {
 	HidePaper bool
 	// Provenance, if set, is embedded as an SVG comment and a PNG tEXt chunk.
 	Provenance *Provenance
+	// PowersOfTen writes BERs, the ticks of log axes and the numbers in the notes as powers of
+	// ten with a superscript exponent (3·10⁻⁴, see PowerLabel) instead of e-notation (3e-4).
+	PowersOfTen bool
+}
+
+// berLabel writes a BER for a legend, tick or note.
+func (o FigureOptions) berLabel(b float64) string {
+	if o.PowersOfTen {
+		return PowerLabel(b)
+	}
+	return BERLabel(b)
+}
+
+// numLabel writes a value in a note (numMarked's format).
+func (o FigureOptions) numLabel(x float64) string {
+	if !o.PowersOfTen {
+		return numMarked(x)
+	}
+	if x < 0 {
+		return FormatPowerNumber(x) + negMark
+	}
+	return FormatPowerNumber(x)
 }
 
 func (o FigureOptions) withDefaults() FigureOptions {
@@ -177,7 +199,7 @@ type figure struct {
 }
 
 func textStyle(size vg.Length) text.Style {
-	return text.Style{Color: color.Black, Font: font.From(plot.DefaultFont, size), Handler: plot.DefaultTextHandler}
+	return text.Style{Color: color.Black, Font: font.From(plot.DefaultFont, size), Handler: supHandler}
 }
 
 // wrap breaks s into lines no wider than width in style sty.
@@ -402,6 +424,7 @@ func newPanel(title, xLabel, yLabel string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
 	p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = tickSize, tickSize
+	p.X.Tick.Label.Handler, p.Y.Tick.Label.Handler = supHandler, supHandler
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -459,11 +482,14 @@ type xyErr struct {
 	plotter.YErrors
 }
 
-// shortType is a variant's tick label: "8-bit", "P-5", "5-bit".
+// shortType is a variant's tick label: "8-bit", "P-5", "5-bit", a classic code's own ("SEC-4").
 func shortType(variant string) string {
 	v, err := metrics.ParseVariant(variant)
 	if err != nil {
 		return variant
+	}
+	if v.Code != metrics.CodeNone {
+		return v.String()
 	}
 	if v.Protected {
 		return fmt.Sprintf("P-%d", v.Width)
@@ -596,10 +622,13 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 // there are many, so at most about 7 labels), unlabelled minor ticks at 2…9 × 10^k over up
 // to 8 decades, and labelled 2 and 5 × 10^k when fewer than two powers of ten fall in
 // range. Ticks lie at log10 of their value; their labels give the value ("1e-5").
-type log10Ticks struct{}
+type log10Ticks struct {
+	// powers writes the labels as powers of ten (PowerLabel) where e-notation would be used.
+	powers bool
+}
 
 // Ticks implements plot.Ticker for the range [10^lo, 10^hi].
-func (log10Ticks) Ticks(lo, hi float64) []plot.Tick {
+func (lt log10Ticks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi >= lo) || !finite(lo) || !finite(hi) {
 		return nil
 	}
@@ -612,8 +641,9 @@ func (log10Ticks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	step := max(1, (decades+6)/7)
-	// One notation on the axis: exponents throughout ("1e-5" … "1e0") if any label needs one.
-	exponents := k0 < -3 || k1 > 4
+	// One notation on the axis: exponents throughout ("1e-5" … "1e0") if any label needs one,
+	// or always when powers is set.
+	exponents := lt.powers || k0 < -3 || k1 > 4
 	var ticks []plot.Tick
 	add := func(x float64, label bool) {
 		lx := math.Log10(x)
@@ -622,6 +652,8 @@ func (log10Ticks) Ticks(lo, hi float64) []plot.Tick {
 		}
 		t := plot.Tick{Value: lx}
 		switch {
+		case label && exponents && lt.powers:
+			t.Label = PowerLabel(x)
 		case label && exponents:
 			t.Label = expLabel(x)
 		case label:
@@ -653,7 +685,7 @@ func noteNegatives(negative bool) []string {
 // Figure5 plots vulnerability (pp) against memory utilization (Mbit): one panel per model,
 // one color per BER. Ours are filled markers with 95 % confidence-interval bars, joined by a
 // solid line through the protected family (8-bit, P-w) and a dashed one through the
-// unprotected (8-bit, w-bit); the paper's Table II values, where it has the model, are hollow
+// unprotected (8-bit, w-bit); classic codes are left out, with a note naming them; the paper's Table II values, where it has the model, are hollow
 // markers on dotted lines. The x ticks name the variants at their memory; one legend above
 // the panels serves them all.
 func Figure5(rows []Row, opts FigureOptions) (Figure, error) {
@@ -676,8 +708,18 @@ func Figure5(rows []Row, opts FigureOptions) (Figure, error) {
 	fig := figure{name: "figure5"}
 	usedBER := map[int]bool{}
 	anyUnprot, anyPaper, anyNeg, anyCI := false, false, false, false
+	var codes []string // Classic codes left out (docs/method.md §12).
 	for _, m := range models {
-		rs := groups[m]
+		var rs []Row
+		for _, r := range groups[m] {
+			if v, err := metrics.ParseVariant(r.Variant); err == nil && v.Code != metrics.CodeNone {
+				if !slices.Contains(codes, r.Variant) {
+					codes = append(codes, r.Variant)
+				}
+				continue
+			}
+			rs = append(rs, r)
+		}
 		pr := paperRowsFor(paper, m)
 		p := newPanel(m, "Memory utilization (Mbit) and variant", "Vulnerability (pp)")
 		n := 0
@@ -803,7 +845,7 @@ func Figure5(rows []Row, opts FigureOptions) (Figure, error) {
 	for i, b := range allBERs {
 		if usedBER[i] {
 			c, g := seriesStyle(i, false)
-			fig.legend = append(fig.legend, legendEntry{"BER " + BERLabel(b), []plot.Thumbnailer{
+			fig.legend = append(fig.legend, legendEntry{"BER " + o.berLabel(b), []plot.Thumbnailer{
 				&plotter.Line{LineStyle: draw.LineStyle{Color: c, Width: vg.Points(1.2)}}, &plotter.Scatter{GlyphStyle: g}}})
 		}
 	}
@@ -824,6 +866,12 @@ func Figure5(rows []Row, opts FigureOptions) (Figure, error) {
 			"classified more inputs correctly than the fault-free network. Faults do not improve a network; " +
 			"this is sampling noise around 0 (see the bars)."}
 	}
+	if len(codes) > 0 {
+		// Several codes share a memory with a P-w or w-bit variant (SEC-3 and TMR-2 with P-4):
+		// on this figure's axes their points would sit on top of each other, unlabelled.
+		fig.notes = append(fig.notes, "Not drawn: the classic codes "+strings.Join(codes, ", ")+
+			" (their vulnerabilities are in Table II and Figure 6).")
+	}
 	return fig.render(o)
 }
 
@@ -835,7 +883,7 @@ type omitted struct {
 
 // describeOmitted says, for one model, which values were left out of Figure 6 and why;
 // missing says why a value can be missing.
-func describeOmitted(model string, om []omitted, missing string) string {
+func describeOmitted(model string, om []omitted, missing string, o FigureOptions) string {
 	allMissing := true
 	for _, x := range om {
 		allMissing = allMissing && math.IsNaN(x.value)
@@ -856,9 +904,9 @@ func describeOmitted(model string, om []omitted, missing string) string {
 		for ; j < len(om) && om[j].who == om[i].who && om[j].variant == om[i].variant; j++ {
 			v := "no value"
 			if !math.IsNaN(om[j].value) {
-				v = numMarked(om[j].value)
+				v = o.numLabel(om[j].value)
 			}
-			at = append(at, fmt.Sprintf("%s (%s)", BERLabel(om[j].ber), v))
+			at = append(at, fmt.Sprintf("%s (%s)", o.berLabel(om[j].ber), v))
 		}
 		parts = append(parts, fmt.Sprintf("%s %s at %s", om[i].who, PaperType(om[i].variant), strings.Join(at, ", ")))
 		i = j
@@ -912,8 +960,9 @@ func Figure6(rows []Row, opts FigureOptions) (Figure, error) {
 	yLabel, missing := "P_drop (Eq. 6)", "not measured"
 	var definition []string
 	if o.PDrop == metrics.LegacyTable {
-		yLabel, missing = "P_drop (Table II definition)", "the Table II definition needs the drop at BER 3e-4, which was not measured"
-		definition = []string{"P_drop as the paper's Table II computes it: Eq. 6 with the accuracy drop at BER 3e-4 at every BER."}
+		ref := o.berLabel(metrics.LegacyBER)
+		yLabel, missing = "P_drop (Table II definition)", "the Table II definition needs the drop at BER "+ref+", which was not measured"
+		definition = []string{"P_drop as the paper's Table II computes it: Eq. 6 with the accuracy drop at BER " + ref + " at every BER."}
 	}
 	fig := figure{name: "figure6"}
 	used := map[int]bool{}
@@ -991,7 +1040,7 @@ func Figure6(rows []Row, opts FigureOptions) (Figure, error) {
 			}
 		}
 		if len(om) > 0 {
-			notes = append(notes, describeOmitted(m, om, missing))
+			notes = append(notes, describeOmitted(m, om, missing, o))
 		}
 		if n == 0 {
 			continue
@@ -1000,11 +1049,11 @@ func Figure6(rows []Row, opts FigureOptions) (Figure, error) {
 		p.Y.Min, p.Y.Max = paddedLogRange(ylo, yhi, 0.05)
 		var xt []plot.Tick
 		for _, b := range bers {
-			xt = append(xt, plot.Tick{Value: math.Log10(b), Label: BERLabel(b)})
+			xt = append(xt, plot.Tick{Value: math.Log10(b), Label: o.berLabel(b)})
 		}
 		p.X.Tick.Marker = plot.ConstantTicks(staggerTicks(xt, p.X.Min, p.X.Max, plot.LinearScale{},
 			o.PanelWidth-2.4*vg.Centimeter, p.X.Tick.Label))
-		p.Y.Tick.Marker = log10Ticks{}
+		p.Y.Tick.Marker = log10Ticks{powers: o.PowersOfTen}
 		fig.panels = append(fig.panels, p)
 	}
 	if len(fig.panels) == 0 {
@@ -1163,7 +1212,7 @@ func Figure7(rows []Row, opts FigureOptions) (Figure, error) {
 	for i, b := range allBERs {
 		if used[i] {
 			bc := &plotter.BarChart{Color: plotutil.Color(i)}
-			fig.legend = append(fig.legend, legendEntry{"BER " + BERLabel(b), []plot.Thumbnailer{bc}})
+			fig.legend = append(fig.legend, legendEntry{"BER " + o.berLabel(b), []plot.Thumbnailer{bc}})
 		}
 	}
 	if anyPaper {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -268,5 +269,73 @@ func TestFigurePaperBeside(t *testing.T) {
 		if len(with.SVG) <= len(without.SVG) {
 			t.Errorf("%s: the paper's values add nothing to the drawing", with.Name)
 		}
+	}
+}
+
+// TestFigurePowersOfTen: with PowersOfTen, BERs and log ticks are powers of ten with a
+// superscript exponent (drawn as a separate, raised text), and no e-notation is left.
+func TestFigurePowersOfTen(t *testing.T) {
+	rows := figureRows(t)
+	eNotation := regexp.MustCompile(`[0-9]e[-+]?[0-9]`)
+	for _, tc := range []struct {
+		fn   func([]Row, FigureOptions) (Figure, error)
+		opts FigureOptions
+		want []string
+	}{
+		{Figure5, FigureOptions{}, []string{"BER 3·10", "BER 10", "−4", "−5"}},
+		{Figure6, FigureOptions{}, []string{"3·10", "−5", "−2"}},
+		{Figure6, FigureOptions{PDrop: metrics.LegacyTable}, []string{"3·10", "−4", "0"}},
+		{Figure7, FigureOptions{}, []string{"BER 3·10", "−4"}},
+	} {
+		tc.opts.DPI, tc.opts.PowersOfTen = 72, true
+		f, err := tc.fn(rows, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts := svgTexts(f.SVG)
+		for _, w := range tc.want {
+			if !slices.Contains(texts, w) {
+				t.Errorf("%s (P_drop %v) lacks the text %q: %q", f.Name, tc.opts.PDrop, w, texts)
+			}
+		}
+		for _, s := range texts {
+			if eNotation.MatchString(s) {
+				t.Errorf("%s (P_drop %v): e-notation left in %q", f.Name, tc.opts.PDrop, s)
+			}
+			if strings.ContainsAny(s, "⁰¹²³⁴⁵⁶⁷⁸⁹⁻") {
+				t.Errorf("%s: superscript character drawn as such (the font lacks some) in %q", f.Name, s)
+			}
+		}
+	}
+}
+
+// TestFigure5LeavesCodesOut: classic codes (which share memories with P-w and w-bit variants
+// and would sit unlabelled on their points) are not drawn in Figure 5, a note names them, and
+// the rest of the figure is what it is without them.
+func TestFigure5LeavesCodesOut(t *testing.T) {
+	rows := figureRows(t)
+	code := rows[len(rows)-1]
+	code.Variant, code.MemoryBits = "SEC-3", 368820 // P-4's memory.
+	withCode := append(append([]Row(nil), rows...), code)
+	f, err := Figure5(withCode, FigureOptions{DPI: 72})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Figure5(rows, FigureOptions{DPI: 72})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := strings.Join(svgTexts(f.SVG), "|")
+	if !strings.Contains(texts, "Not drawn: the classic codes SEC-3") {
+		t.Errorf("no note naming the left-out code in %q", texts)
+	}
+	if strings.Contains(strings.ReplaceAll(texts, "classic codes SEC-3", ""), "SEC-3") {
+		t.Error("SEC-3 appears outside the note (a tick label?)")
+	}
+	if len(f.SVG) <= len(g.SVG) {
+		t.Error("the note is missing from the drawing")
+	}
+	if got := shortType("SECDED-4"); got != "SECDED-4" {
+		t.Errorf("shortType(SECDED-4) = %q", got)
 	}
 }

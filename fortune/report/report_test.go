@@ -375,7 +375,7 @@ func TestHelpers(t *testing.T) {
 			t.Errorf("NormalizeModel(%q) = %q, want %q", in, got, want)
 		}
 	}
-	types := map[string]string{"8-bit": "8-bit", "P-5": "P-5-bit", "U-4": "4-bit", "bogus": "bogus"}
+	types := map[string]string{"8-bit": "8-bit", "P-5": "P-5-bit", "U-4": "4-bit", "bogus": "bogus", "sec-4": "SEC-4", "TMR-2": "TMR-2"}
 	for in, want := range types {
 		if got := PaperType(in); got != want {
 			t.Errorf("PaperType(%q) = %q, want %q", in, got, want)

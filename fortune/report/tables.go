@@ -44,15 +44,8 @@ func csvNum(x float64) string {
 // two-digit exponent (9.26e-07, 1.51e+03). Trailing zeros are kept, so every value shows its 3
 // digits. Zero prints "0", NaN "–" and infinities "∞"/"-∞".
 func FormatNumber(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "–"
-	case math.IsInf(x, 1):
-		return "∞"
-	case math.IsInf(x, -1):
-		return "-∞"
-	case x == 0:
-		return "0"
+	if s, ok := formatSpecial(x); ok {
+		return s
 	}
 	e := strconv.FormatFloat(x, 'e', 2, 64) // Rounded first: 999.6 → 1.00e+03.
 	exp, err := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
@@ -91,11 +84,15 @@ func numMarked(x float64) string {
 }
 
 // PaperType returns the paper's label of a variant: "8-bit", "P-5-bit", and
-// "5-bit" for an unprotected 5-bit variant.
+// "5-bit" for an unprotected 5-bit variant; a classic code of docs/method.md
+// §12, which the paper has not, keeps its own label ("SEC-4").
 func PaperType(variant string) string {
 	v, err := metrics.ParseVariant(variant)
 	if err != nil {
 		return variant
+	}
+	if v.Code != metrics.CodeNone {
+		return v.String()
 	}
 	if v.Protected {
 		return fmt.Sprintf("P-%d-bit", v.Width)
@@ -571,4 +568,20 @@ func tableIBody(models []string, widths []int, acc map[string]map[int]float64, f
 		body = append(body, rec)
 	}
 	return body
+}
+
+// formatSpecial is how every number format of the reports writes the values that have no
+// digits to show: "0", NaN as "–", infinities as "∞" and "-∞".
+func formatSpecial(x float64) (string, bool) {
+	switch {
+	case math.IsNaN(x):
+		return "–", true
+	case math.IsInf(x, 1):
+		return "∞", true
+	case math.IsInf(x, -1):
+		return "-∞", true
+	case x == 0:
+		return "0", true
+	}
+	return "", false
 }

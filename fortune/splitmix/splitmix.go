@@ -55,7 +55,9 @@ func StreamNode(seed *Node, k uint64) *Node {
 	return AtNode(BitwiseXor(seed, Const(g, k*streamMult)), ScalarZero(g, dtypes.Uint64))
 }
 
-// UnitNode is [Unit] in a graph: uint64 values to float64 in [0, 1).
+// UnitNode is [Unit] in a graph: uint64 values to float64 in [0, 1). Both steps are exact on
+// every backend: a 53-bit integer converts to float64 exactly, and multiplying by 2^−53 only
+// changes the exponent (docs/method.md §3.5).
 func UnitNode(v *Node) *Node {
 	g := v.Graph()
 	return MulScalar(ConvertDType(BitwiseShiftRightLogical(v, Const(g, uint64(11))), dtypes.Float64), 0x1p-53)

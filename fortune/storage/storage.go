@@ -28,7 +28,8 @@ type Scheme interface {
 	StoredBits() int
 	// Encode turns uint8 codes into uint8 words (graph function, any shape).
 	Encode(codes *Node) *Node
-	// Decode turns possibly faulty uint8 words back into uint8 codes (graph function).
+	// Decode turns possibly faulty uint8 words back into uint8 codes (graph function); a scheme
+	// that detects errors it cannot correct returns Erased for them (see Eraser).
 	Decode(words *Node) *Node
 }
 
@@ -162,28 +163,41 @@ func DecodeFast(words *Node, s Scheme) *Node {
 }
 
 // Parse reads a variant label: "8-bit" (or "8"), "P-w" / "Pw" (TripleMSB), "U-w" / "Uw"
-// (Unprotected).
+// (Unprotected), and the classic protections of docs/method.md §12: "PAR-w" (Parity, w = 2…7),
+// "SEC-w" and "SECDED-w" (Hamming, w = 2…4), "TMR-2" (TMR). The dash is optional and case is
+// ignored.
 func Parse(label string) (Scheme, error) {
 	l := strings.ToUpper(strings.TrimSpace(label))
 	switch l {
 	case "8-BIT", "8", "B8", "BASELINE":
 		return Baseline8{}, nil
 	}
-	if len(l) >= 2 && (l[0] == 'P' || l[0] == 'U') {
-		w, err := strconv.Atoi(strings.TrimPrefix(l[1:], "-"))
+	// Longest prefixes first: "SECDED" before "SEC", "PAR" before "P".
+	for _, k := range []struct {
+		prefix string
+		lo, hi int
+		make   func(w int) Scheme
+		why    string
+	}{
+		{"SECDED", 2, 4, func(w int) Scheme { return Hamming{Bits: w, Extended: true} }, "SECDED width must be 2…4 (w+4 bits must fit a byte)"},
+		{"SEC", 2, 4, func(w int) Scheme { return Hamming{Bits: w} }, "SEC width must be 2…4 (w+3 bits, at most four data bits for a Hamming(7,4) code)"},
+		{"PAR", 2, 7, func(w int) Scheme { return Parity{Bits: w} }, "parity width must be 2…7 (w+1 bits must fit a byte)"},
+		{"TMR", 2, 2, func(w int) Scheme { return TMR{Bits: w} }, "TMR width must be 2 (3w bits must fit a byte)"},
+		{"P", 2, 6, func(w int) Scheme { return TripleMSB{Bits: w} }, "protected width must be 2…6 (w+2 bits must fit a byte)"},
+		{"U", 2, 8, func(w int) Scheme { return Unprotected{Bits: w} }, "unprotected width must be 2…8"},
+	} {
+		rest, ok := strings.CutPrefix(l, k.prefix)
+		if !ok || rest == "" {
+			continue
+		}
+		w, err := strconv.Atoi(strings.TrimPrefix(rest, "-"))
 		if err != nil {
-			return nil, fmt.Errorf("storage: bad variant %q: want 8-bit, P-w or U-w", label)
+			return nil, fmt.Errorf("storage: bad variant %q: want %s-w with an integer width w", label, k.prefix)
 		}
-		if l[0] == 'P' {
-			if w < 2 || w > 6 {
-				return nil, fmt.Errorf("storage: variant %q: protected width must be 2…6 (w+2 bits must fit a byte)", label)
-			}
-			return TripleMSB{Bits: w}, nil
+		if w < k.lo || w > k.hi {
+			return nil, fmt.Errorf("storage: variant %q: %s", label, k.why)
 		}
-		if w < 2 || w > 8 {
-			return nil, fmt.Errorf("storage: variant %q: unprotected width must be 2…8", label)
-		}
-		return Unprotected{Bits: w}, nil
+		return k.make(w), nil
 	}
-	return nil, fmt.Errorf("storage: unknown variant %q: want 8-bit, P-w or U-w", label)
+	return nil, fmt.Errorf("storage: unknown variant %q: want 8-bit, P-w, U-w, PAR-w, SEC-w, SECDED-w or TMR-2", label)
 }

@@ -14,7 +14,10 @@ import (
 )
 
 var schemes = []Scheme{Baseline8{}, Unprotected{3}, Unprotected{4}, Unprotected{5}, Unprotected{8},
-	TripleMSB{2}, TripleMSB{3}, TripleMSB{4}, TripleMSB{5}, TripleMSB{6}}
+	TripleMSB{2}, TripleMSB{3}, TripleMSB{4}, TripleMSB{5}, TripleMSB{6},
+	Parity{2}, Parity{3}, Parity{4}, Parity{5}, Parity{7},
+	Hamming{2, false}, Hamming{3, false}, Hamming{4, false}, Hamming{2, true}, Hamming{3, true}, Hamming{4, true},
+	TMR{2}}
 
 // allBytes runs fn on the 256 byte values and returns its output.
 func allBytes(t *testing.T, b compute.Backend, fn func(x *Node) *Node) []uint8 {
@@ -33,8 +36,15 @@ func allBytes(t *testing.T, b compute.Backend, fn func(x *Node) *Node) []uint8 {
 }
 
 func refEncode(s Scheme, c uint8) uint8 {
-	if p, ok := s.(TripleMSB); ok {
-		return reference.EncodeTMSB(c, p.Bits)
+	switch s := s.(type) {
+	case TripleMSB:
+		return reference.EncodeTMSB(c, s.Bits)
+	case Parity:
+		return reference.EncodeParity(c, s.Bits)
+	case Hamming:
+		return reference.EncodeHamming(c, s.Bits, s.Extended)
+	case TMR:
+		return reference.EncodeTMR(c, s.Bits)
 	}
 	return c
 }
@@ -45,6 +55,12 @@ func refDecode(s Scheme, x uint8) uint8 {
 		return reference.DecodeTMSB(x, s.Bits)
 	case Unprotected:
 		return reference.DecodeUnprotected(x, s.Bits)
+	case Parity:
+		return reference.DecodeParity(x, s.Bits)
+	case Hamming:
+		return reference.DecodeHamming(x, s.Bits, s.Extended)
+	case TMR:
+		return reference.DecodeTMR(x, s.Bits)
 	}
 	return x
 }
@@ -137,13 +153,16 @@ func TestTripleMSBProperties(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	for label, want := range map[string]string{"8-bit": "8-bit", "P-4": "P-4", "p5": "P-5", "U-3": "U-3", "u8": "U-8"} {
+	for label, want := range map[string]string{"8-bit": "8-bit", "P-4": "P-4", "p5": "P-5", "U-3": "U-3", "u8": "U-8",
+		"PAR-4": "PAR-4", "par7": "PAR-7", "SEC-4": "SEC-4", "sec2": "SEC-2", "SECDED-4": "SECDED-4", "secded-3": "SECDED-3",
+		"TMR-2": "TMR-2", " tmr2 ": "TMR-2"} {
 		s, err := Parse(label)
 		if err != nil || s.Name() != want {
 			t.Errorf("Parse(%q) = %v, %v; want %s", label, s, err, want)
 		}
 	}
-	for _, bad := range []string{"P-7", "P-1", "U-9", "9-bit", "Q-4", "P-x", ""} {
+	for _, bad := range []string{"P-7", "P-1", "U-9", "9-bit", "Q-4", "P-x", "", "PAR-8", "PAR-1", "SEC-5", "SEC-1",
+		"SECDED-5", "TMR-3", "TMR-1", "PA-4", "SECD-4", "SEC", "PAR"} {
 		if _, err := Parse(bad); err == nil {
 			t.Errorf("Parse(%q) accepted", bad)
 		}
@@ -154,7 +173,9 @@ func TestStoredBits(t *testing.T) {
 	for _, c := range []struct {
 		s    Scheme
 		bits int
-	}{{Baseline8{}, 8}, {TripleMSB{5}, 7}, {TripleMSB{4}, 6}, {TripleMSB{3}, 5}, {Unprotected{4}, 4}} {
+	}{{Baseline8{}, 8}, {TripleMSB{5}, 7}, {TripleMSB{4}, 6}, {TripleMSB{3}, 5}, {Unprotected{4}, 4},
+		{Parity{4}, 5}, {Parity{7}, 8}, {Hamming{4, false}, 7}, {Hamming{3, false}, 6}, {Hamming{2, false}, 5},
+		{Hamming{4, true}, 8}, {Hamming{3, true}, 7}, {Hamming{2, true}, 6}, {TMR{2}, 6}} {
 		if c.s.StoredBits() != c.bits {
 			t.Errorf("%s: StoredBits = %d, want %d", c.s.Name(), c.s.StoredBits(), c.bits)
 		}
