@@ -184,7 +184,7 @@ func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model
 	o := trainOptions{model: m.Name(), epochs: p.epochs, batch: 128, lr: 0.05, weightDecay: 5e-4, seed: seed, out: st, budget: p.budget,
 		init: train.InitPyTorch.String()}
 	if p.budget > 0 {
-		o.warmup, o.smooth, o.init = budgetWarmup, budgetSmoothing, train.InitKaiming.String()
+		o.warmup, o.smooth = budgetWarmup, budgetSmoothing
 	}
 	if _, err := trainModel(b, info, c, m, o); err != nil {
 		return "", err

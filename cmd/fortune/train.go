@@ -39,11 +39,10 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.weightDecay, "weight-decay", 5e-4, "weight decay")
 	fs.DurationVar(&o.budget, "budget", 0, "fit the run to this wall-clock time (e.g. 45m), evaluations included: the step count\n"+
 		"comes from the measured step time, at most --epochs (default then 30); unless given, --warmup 0.15\n"+
-		"and --label-smoothing 0.1 (a one-cycle schedule), and --init kaiming")
+		"and --label-smoothing 0.1 (a one-cycle schedule)")
 	fs.Float64Var(&o.warmup, "warmup", 0, "linear learning-rate warm-up over this fraction of the steps, then cosine decay")
 	fs.Float64Var(&o.smooth, "label-smoothing", 0, "label smoothing ε of the cross-entropy")
-	fs.StringVar(&o.init, "init", "pytorch", "weight initialization: pytorch (PyTorch's default) or kaiming (N(0, 2/fan_in),\n"+
-		"biases 0; the default with --budget: networks without batch norm start learning at once)")
+	fs.StringVar(&o.init, "init", "pytorch", "weight initialization: pytorch (PyTorch's default) or kaiming (N(0, 2/fan_in), biases 0)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed (initialisation, shuffling, augmentation)")
 	fs.StringVar(&o.out, "out", "", "checkpoint file (default runs/weights/MODEL.safetensors); an existing one is resumed")
 	fs.IntVar(&o.limit, "limit", 0, "train on the first N training images only (0: all)")
@@ -51,8 +50,8 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.lines, "log-lines", false, "progress as one line per 50 steps instead of an updating bar")
 }
 
-// The budgeted recipe: a one-cycle schedule (linear warm-up over 15% of the steps, cosine decay),
-// label smoothing 0.1 and Kaiming initialization, which converge faster in few epochs.
+// The budgeted recipe: a one-cycle schedule (linear warm-up over 15% of the steps, cosine decay)
+// and label smoothing 0.1, which converge faster in few epochs.
 const (
 	budgetWarmup    = 0.15
 	budgetSmoothing = 0.1
@@ -68,9 +67,6 @@ func (o *trainOptions) budgetDefaults(fs *flag.FlagSet) {
 	}
 	if !given["label-smoothing"] {
 		o.smooth = budgetSmoothing
-	}
-	if !given["init"] {
-		o.init = train.InitKaiming.String()
 	}
 }
 

@@ -12,9 +12,9 @@ import (
 )
 
 // TestTrainCommandEveryModel runs `fortune train` as a user would for every network the README
-// names (one epoch on 8 images, batch 4, on the pure-Go backend; Kaiming initialization, the
-// budgeted recipe's) and checks that it reports a test accuracy and leaves a checkpoint holding
-// every state-dict entry of the network and the initialization it used.
+// names (one epoch on 8 images, batch 4, on the pure-Go backend, with --init kaiming) and
+// checks that it reports a test accuracy and leaves a checkpoint holding every state-dict entry
+// of the network and the initialization it used.
 func TestTrainCommandEveryModel(t *testing.T) {
 	env := append(os.Environ(), "FORTUNE_AS_MAIN=1")
 	if dir := cifar10Dir(t); dir != "" {

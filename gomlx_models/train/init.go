@@ -19,9 +19,10 @@ const (
 	// InitKaiming draws convolution and linear weights from N(0, 2/fan_in) (He et al.'s
 	// initialization for ReLU networks, PyTorch's kaiming_normal_ with mode "fan_in"), biases 0,
 	// batch norm as in InitPyTorch. PyTorch's default, uniform with variance 1/(3·fan_in), shrinks
-	// the signal about six-fold per ReLU layer: a network without batch norm (AlexNet) then sits at
-	// the chance-level loss for hundreds of steps before it learns, which a time-budgeted run cannot
-	// afford.
+	// the signal at every ReLU layer; Kaiming keeps it. Not a cure for networks without batch
+	// norm, measured on AlexNet at 227×227 (64 images, 30 steps): with Kaiming the max pools and
+	// dropouts grow the first logits to a loss of 33, and at lr 0.005 the network collapsed to a
+	// constant prediction; with PyTorch's default at lr 0.01 the loss fell slowly (2.304 → 2.280).
 	InitKaiming
 )
 
