@@ -112,11 +112,13 @@ type Mode struct {
 // so the logits equal the unsplit ones up to float rounding (tested).
 //
 // Not split: training (batch-norm statistics span the batch), active dropout (one random stream
-// per batch), a single-core process, and the branching networks (ResNet-18, Inception-v3). The
-// pure-Go backend (compute v0.1.2) has 2 worker slots per core, and a MatMul waits for a free
-// slot while holding one; when every slot is held by a waiting MatMul, none ever gets one (seen
-// here: Inception-v3 split in two hung for good on 2 cores). A split chain has at most
-// BatchSplit MatMuls in flight, fewer than the 4 slots of 2 cores.
+// per batch), a single-core process, and the branching networks (ResNet-18, Inception-v3). With
+// its default worker pool the pure-Go backend (compute v0.1.2) has 2 slots per core, and a MatMul
+// waits for a free slot while holding one; when every slot is held by a waiting MatMul, none ever
+// gets one (seen here: Inception-v3 split in two hung for good on 2 cores). The project's "go"
+// configuration has an unlimited pool and cannot hang so (see fortune/backend), but a split chain
+// keeps at most BatchSplit MatMuls in flight, fewer than the 4 slots of 2 cores, so that an
+// explicitly configured default pool is safe too.
 const BatchSplit = 2
 
 // batchParts returns how many parts Forward splits x into (a chain network).

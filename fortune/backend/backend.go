@@ -10,6 +10,16 @@
 //     or a CUDA plugin shipped with a Python JAX install): CUDA first, then CPU;
 //  4. the pure-Go backend ("go"), which needs nothing installed.
 //
+// When no configuration was given (neither a flag nor $GOMLX_BACKEND) and the plugin found in
+// step 3 fails to start, New falls back to the pure-Go backend and says why in [Info.Reason],
+// e.g. "XLA plugin /path/to/plugin.so failed to start: …; using go" (commands print it with the
+// backend line). A backend that was asked for, by flag or by $GOMLX_BACKEND, is never replaced:
+// its failure is an error naming it.
+//
+// Tests run on every backend at hand through fortune/internal/backendtest, which uses the
+// pure-Go backend alone when no XLA backend can be created; with FORTUNE_REQUIRE_XLA=1 it fails
+// instead (for machines where XLA must be tested).
+//
 // Nothing is ever downloaded: go-xla's automatic plugin installation is switched off.
 //
 // "go" means [GoConfig]: the pure-Go backend with an unlimited worker pool. Its default pool
@@ -24,6 +34,7 @@
 package backend
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -144,6 +155,9 @@ func Go() compute.Backend {
 	return goBackend
 }
 
+// autoConfig picks the configuration when none was given; tests replace it to fake a plugin.
+var autoConfig = auto
+
 // auto picks a configuration when none was given.
 func auto() (config, reason string) {
 	plugins := installedPlugins()
@@ -160,26 +174,53 @@ func auto() (config, reason string) {
 }
 
 // New creates the backend for config ("" chooses automatically, see the package documentation).
+// When the automatic choice is an XLA plugin that fails to start, New falls back to the pure-Go
+// backend and says why in Info.Reason; a configuration given by the caller or by
+// $GOMLX_BACKEND that fails is an error.
 func New(config string) (compute.Backend, Info, error) {
-	reason := "requested"
+	reason, automatic := "requested", false
 	if config == "" {
 		if env, ok := os.LookupEnv(compute.ConfigEnvVar); ok && env != "" {
 			config, reason = env, "$"+compute.ConfigEnvVar
 		} else {
-			config, reason = auto()
+			config, reason = autoConfig()
+			automatic = true
 		}
 	}
-	resolved, err := resolve(config)
-	if err != nil {
-		return nil, Info{}, fmt.Errorf("backend: %w", err)
+	b, resolved, err := start(config)
+	if err != nil && automatic && config != gobackend.BackendName {
+		plugin := strings.TrimPrefix(config, xla.BackendName+":")
+		reason = fmt.Sprintf("XLA plugin %s failed to start: %s; using go", plugin, cause(err))
+		b, resolved, err = start(gobackend.BackendName)
 	}
-	b, err := newBackend(resolved)
 	if err != nil {
-		return nil, Info{}, fmt.Errorf("backend %q: %w", resolved, err)
+		return nil, Info{}, err
 	}
 	name, _, _ := strings.Cut(resolved, ":")
 	info := Info{Name: name, Config: resolved, Device: b.Description() + simdNote(name), Reason: reason}
 	return b, info, nil
+}
+
+// start resolves config and creates its backend, returning the resolved configuration.
+func start(config string) (compute.Backend, string, error) {
+	resolved, err := resolve(config)
+	if err != nil {
+		return nil, "", fmt.Errorf("backend: %w", err)
+	}
+	b, err := newBackend(resolved)
+	if err != nil {
+		return nil, "", fmt.Errorf("backend %q: %w", resolved, err)
+	}
+	return b, resolved, nil
+}
+
+// cause is the message of the error start wrapped, which already names the plugin, on one line
+// for Info.Reason (a PJRT error may span several).
+func cause(err error) string {
+	if inner := errors.Unwrap(err); inner != nil {
+		err = inner
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // NoSIMDNote ends the device description of the pure-Go backend on amd64 when the binary was
