@@ -1,0 +1,150 @@
+package main
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestGPUScriptDryRun packs the GPU run (scripts/gpu-pack.sh) into a temporary folder and runs
+// scripts/gpu-reproduce.sh --dry-run from it on the pure-Go backend: the script must succeed,
+// leave at most 8 files in OUT (what a device call hands back) and pack each protocol's JSONL and
+// report. It skips without bash, go or Fashion-MNIST, except under CI=true, where it fails.
+func TestGPUScriptDryRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the fortune binary: skipped with -short")
+	}
+	for _, tool := range []string{"bash", "go", "tar"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			skipOrFailCI(t, tool+" not found")
+		}
+	}
+	fashion := fashionMNISTDir()
+	if fashion == "" {
+		skipOrFailCI(t, "no Fashion-MNIST .gz files: set FORTUNE_DATA")
+	}
+	scripts, err := filepath.Abs("../../scripts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	pack, out, work := filepath.Join(tmp, "pack"), filepath.Join(tmp, "out"), filepath.Join(tmp, "work")
+
+	env := append(os.Environ(), "FORTUNE_DATA="+fashion)
+	start := time.Now()
+	c := exec.Command("bash", filepath.Join(scripts, "gpu-pack.sh"), pack)
+	c.Env = env
+	if b, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("gpu-pack.sh: %v\n%s", err, b)
+	}
+	t.Logf("gpu-pack.sh: %v", time.Since(start).Round(time.Second))
+
+	start = time.Now()
+	c = exec.Command("bash", filepath.Join(scripts, "gpu-reproduce.sh"), "--dry-run")
+	c.Env = append(os.Environ(), "FORTUNE_BIN="+filepath.Join(pack, "fortune"),
+		"FORTUNE_DATA="+filepath.Join(pack, "data"), "FORTUNE_WORK="+work, "OUT="+out,
+		"GOMLX_BACKEND=")
+	b, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("gpu-reproduce.sh --dry-run: %v\n%s", err, b)
+	}
+	t.Logf("gpu-reproduce.sh --dry-run: %v", time.Since(start).Round(time.Second))
+
+	var files []string
+	if err := filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(files) > 8 {
+		t.Errorf("%d files in OUT, at most 8 come back from a device call: %v", len(files), files)
+	}
+	for _, name := range []string{"device.txt", "selftest.txt", "bench.txt", "gpu-reproduce.log"} {
+		if fi, err := os.Stat(filepath.Join(out, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("OUT/%s missing or empty (%v)", name, err)
+		}
+	}
+	for _, proto := range []string{"corrected", "legacy"} {
+		got := tarNames(t, filepath.Join(out, proto+".tar.gz"))
+		for _, want := range []string{proto + "/lenet5.jsonl", proto + "/report/table1.md", proto + "/report/table2.md"} {
+			if !got[want] {
+				t.Errorf("%s.tar.gz lacks %s (has %v)", proto, want, got)
+			}
+		}
+	}
+	if t.Failed() {
+		t.Logf("script output:\n%s", b)
+	}
+}
+
+// skipOrFailCI skips the test, or fails it under CI=true.
+func skipOrFailCI(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal("CI=true and " + why)
+	}
+	t.Skip(why)
+}
+
+// fashionMNISTDir returns a folder holding the four Fashion-MNIST .gz files, searched as the
+// fortune command does ($FORTUNE_DATA, the user cache, Debian's package), or "".
+func fashionMNISTDir() string {
+	var dirs []string
+	if root := os.Getenv("FORTUNE_DATA"); root != "" {
+		dirs = append(dirs, filepath.Join(root, "fashion-mnist"), root)
+	}
+	if cache, err := os.UserCacheDir(); err == nil {
+		dirs = append(dirs, filepath.Join(cache, "fortune", "fashion-mnist"))
+	}
+	dirs = append(dirs, "/usr/share/datasets/fashion-mnist")
+next:
+	for _, d := range dirs {
+		for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+			"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+			if _, err := os.Stat(filepath.Join(d, f)); err != nil {
+				continue next
+			}
+		}
+		return d
+	}
+	return ""
+}
+
+// tarNames returns the names of the regular files in a .tar.gz.
+func tarNames(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Errorf("%v", err)
+		return nil
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return nil
+	}
+	names := map[string]bool{}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			return names
+		}
+		if h.Typeflag == tar.TypeReg {
+			names[h.Name] = true
+		}
+	}
+}
