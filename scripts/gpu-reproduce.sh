@@ -13,6 +13,7 @@
 # tiny settings, and looks for no GPU (default work folder runs/gpu-dry). At most 8 files are written to OUT: device.txt,
 # selftest.txt, bench.txt, corrected.tar.gz, legacy.tar.gz (JSONL + report of each protocol) and
 # gpu-reproduce.log. Each file is written as soon as its step ends, so a cut keeps what was done.
+# fortune disables TF32 and asks XLA for deterministic ops on CUDA; FORTUNE_TF32=1 / FORTUNE_NONDETERMINISTIC=1 allow them.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

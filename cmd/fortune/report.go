@@ -69,8 +69,12 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 		recs := files[i]
 		h := recs[0]
 		if h.Provenance != nil {
-			if !slices.Contains(backends, h.Provenance.Backend) {
-				backends = append(backends, h.Provenance.Backend)
+			be := h.Provenance.Backend
+			if h.Provenance.TF32 != "" || h.Provenance.Deterministic != "" { // CUDA only.
+				be += fmt.Sprintf(" (TF32 %s, deterministic ops %s)", h.Provenance.TF32, h.Provenance.Deterministic)
+			}
+			if !slices.Contains(backends, be) {
+				backends = append(backends, be)
 			}
 			if !slices.Contains(devices, h.Provenance.Device) {
 				devices = append(devices, h.Provenance.Device)

@@ -13,10 +13,16 @@ import (
 // two BERs) in dir/run/vgg11.jsonl, with the given golden correct count of 9,984.
 func writeVGGResults(t *testing.T, dir, run string, golden int) string {
 	t.Helper()
+	return writeVGGResultsOn(t, dir, run, golden, campaign.Provenance{Version: version, Backend: "go", Device: "cpu"})
+}
+
+// writeVGGResultsOn is writeVGGResults with the given provenance.
+func writeVGGResultsOn(t *testing.T, dir, run string, golden int, prov campaign.Provenance) string {
+	t.Helper()
 	path := filepath.Join(dir, run, "vgg11.jsonl")
 	s := campaign.Settings{Model: "vgg11", Variants: []string{"8-bit", "P-5"}, BERs: []float64{1e-5, 3e-4}, Trials: 2,
 		Placement: "distinct", Eval: "test"}
-	st, err := campaign.Open(path, s, campaign.Provenance{Version: version, Backend: "go", Device: "cpu"})
+	st, err := campaign.Open(path, s, prov)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +74,34 @@ func TestReportRunsApartWithBuild(t *testing.T) {
 		}
 		if !strings.Contains(string(data), version) || !strings.Contains(string(data), "results_code="+version) {
 			t.Errorf("%s does not record the build %q of the report and of the results", name, version)
+		}
+	}
+}
+
+// TestReportCUDAPrecision: the report's backend line says a CUDA run's TF32 and deterministic-ops
+// states, and nothing of the kind for the pure-Go backend.
+func TestReportCUDAPrecision(t *testing.T) {
+	dir := t.TempDir()
+	a := writeVGGResults(t, dir, "cpu", 9000)
+	b := writeVGGResultsOn(t, dir, "gpu", 9100, campaign.Provenance{Version: version, Backend: "xla:cuda", Device: "H200", TF32: "off", Deterministic: "on"})
+	for _, tc := range []struct {
+		results []string
+		want    string
+		not     string
+	}{
+		{[]string{a}, "go", "TF32"},
+		{[]string{a, b}, "go; xla:cuda (TF32 off, deterministic ops on)", "TF32 n/a"},
+	} {
+		out := filepath.Join(dir, "report", filepath.Base(filepath.Dir(tc.results[len(tc.results)-1])))
+		if _, err := writeReport(tc.results, out, pdropModel()); err != nil {
+			t.Fatal(err)
+		}
+		t1, err := os.ReadFile(filepath.Join(out, "table1.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(t1), tc.want) || strings.Contains(string(t1), tc.not) {
+			t.Errorf("table1.md for %v: want %q, not %q:\n%s", tc.results, tc.want, tc.not, t1)
 		}
 	}
 }

@@ -31,14 +31,31 @@
 // ever. With an unlimited pool starting an op never waits, and each Saturate waits only while a
 // task of its own runs (or after its work is done, for a signal that the last finishing task
 // passes on), so the cycle cannot form. A configuration "go:OPTIONS" is passed on as written.
+//
+// # CUDA precision and determinism
+//
+// Before a CUDA plugin is loaded ("xla:cuda", or a plugin path whose file name contains
+// "cuda"), New makes float32 exact and runs reproducible:
+//
+//   - it sets NVIDIA_TF32_OVERRIDE=0, which disables TF32 in cuBLAS and cuDNN for the process
+//     (Hopper GPUs may otherwise run float32 matmuls and convolutions in TF32); FORTUNE_TF32=1
+//     leaves TF32 allowed, and a NVIDIA_TF32_OVERRIDE the user set is kept as it is;
+//   - it appends --xla_gpu_deterministic_ops=true to XLA_FLAGS (keeping the flags there), which
+//     asks XLA for deterministic GPU algorithms; FORTUNE_NONDETERMINISTIC=1 leaves it out, and
+//     a value of that flag already in XLA_FLAGS is kept as it is.
+//
+// [Info.TF32] and [Info.Deterministic] record the outcome ("off"/"on"); they are empty, and
+// print "n/a", on the pure-Go and XLA CPU backends, where TF32 and cuDNN do not apply.
 package backend
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -59,11 +76,32 @@ type Info struct {
 	Device string `json:"device"`
 	// Reason says why this backend was chosen.
 	Reason string `json:"reason"`
+	// TF32 says whether float32 matmuls and convolutions may use TF32 on a CUDA backend: "off"
+	// (NVIDIA_TF32_OVERRIDE=0) or "on"; "" (omitted) on other backends, where it does not apply.
+	TF32 string `json:"tf32,omitempty"`
+	// Deterministic says whether XLA was asked for deterministic GPU algorithms
+	// (--xla_gpu_deterministic_ops) on a CUDA backend: "on" or "off"; "" (omitted) on other
+	// backends.
+	Deterministic string `json:"deterministic,omitempty"`
 }
 
-// String returns a one-line description, e.g. "go (no PJRT plugin found): Go backend …".
+// String returns a one-line description, e.g. "go:parallelism=-1 [Go backend …] (requested)";
+// an XLA backend's ends with its TF32 and deterministic-ops states, e.g. "; TF32 off,
+// deterministic ops on" ("n/a" where they do not apply).
 func (i Info) String() string {
-	return fmt.Sprintf("%s [%s] (%s)", i.Config, i.Device, i.Reason)
+	s := fmt.Sprintf("%s [%s] (%s)", i.Config, i.Device, i.Reason)
+	if i.Name == xla.BackendName {
+		s += fmt.Sprintf("; TF32 %s, deterministic ops %s", orNA(i.TF32), orNA(i.Deterministic))
+	}
+	return s
+}
+
+// orNA is s, or "n/a" when s is empty.
+func orNA(s string) string {
+	if s == "" {
+		return NA
+	}
+	return s
 }
 
 // IsGo reports whether the pure-Go backend runs the graphs.
@@ -187,31 +225,38 @@ func New(config string) (compute.Backend, Info, error) {
 			automatic = true
 		}
 	}
-	b, resolved, err := start(config)
+	b, info, err := start(config)
 	if err != nil && automatic && config != gobackend.BackendName {
 		plugin := strings.TrimPrefix(config, xla.BackendName+":")
 		reason = fmt.Sprintf("XLA plugin %s failed to start: %s; using go", plugin, cause(err))
-		b, resolved, err = start(gobackend.BackendName)
+		b, info, err = start(gobackend.BackendName)
 	}
 	if err != nil {
 		return nil, Info{}, err
 	}
-	name, _, _ := strings.Cut(resolved, ":")
-	info := Info{Name: name, Config: resolved, Device: b.Description() + simdNote(name), Reason: reason}
+	info.Reason = reason
 	return b, info, nil
 }
 
-// start resolves config and creates its backend, returning the resolved configuration.
-func start(config string) (compute.Backend, string, error) {
+// start resolves config, sets a CUDA plugin's precision and determinism environment (gpuEnv)
+// and creates the backend, returning its Info less the Reason.
+func start(config string) (compute.Backend, Info, error) {
 	resolved, err := resolve(config)
 	if err != nil {
-		return nil, "", fmt.Errorf("backend: %w", err)
+		return nil, Info{}, fmt.Errorf("backend: %w", err)
+	}
+	set, tf32, det := gpuEnv(resolved, os.Getenv)
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		if err := os.Setenv(k, set[k]); err != nil {
+			return nil, Info{}, fmt.Errorf("backend %q: setting $%s: %w", resolved, k, err)
+		}
 	}
 	b, err := newBackend(resolved)
 	if err != nil {
-		return nil, "", fmt.Errorf("backend %q: %w", resolved, err)
+		return nil, Info{}, fmt.Errorf("backend %q: %w", resolved, err)
 	}
-	return b, resolved, nil
+	name, _, _ := strings.Cut(resolved, ":")
+	return b, Info{Name: name, Config: resolved, Device: b.Description() + simdNote(name), TF32: tf32, Deterministic: det}, nil
 }
 
 // cause is the message of the error start wrapped, which already names the plugin, on one line

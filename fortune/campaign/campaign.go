@@ -178,7 +178,7 @@ func Run(ctx context.Context, setup Setup, s Settings, path string) ([]Record, e
 		return nil, fmt.Errorf("campaign: setup model %s but settings model %s", setup.Model.Name(), s.Model)
 	}
 	prov := Provenance{Version: setup.Version, Backend: setup.Info.Config, Device: setup.Info.Device,
-		Started: time.Now().UTC().Format(time.RFC3339)}
+		TF32: setup.Info.TF32, Deterministic: setup.Info.Deterministic, Started: time.Now().UTC().Format(time.RFC3339)}
 	st, err := Open(path, s, prov)
 	if err != nil {
 		return nil, err

@@ -226,6 +226,41 @@ func TestResultsProvenance(t *testing.T) {
 	}
 }
 
+// TestResultsCUDAProvenance: a CUDA backend's TF32 and deterministic-ops states are recorded
+// in the file; a pure-Go header leaves them out (its JSON is unchanged); resuming with other
+// states adds a "resume" record, with the same states nothing.
+func TestResultsCUDAProvenance(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.jsonl")
+	cuda := Provenance{Backend: "xla:cuda", Device: "H200", TF32: "off", Deterministic: "on"}
+	for i, p := range []Provenance{{Backend: "go"}, cuda, cuda, {Backend: "xla:cuda", Device: "H200", TF32: "on", Deterministic: "on"}} {
+		st, err := Open(path, settings(), p)
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		st.Close()
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want header and two resume records:\n%s", len(lines), data)
+	}
+	if strings.Contains(lines[0], "tf32") || strings.Contains(lines[0], "deterministic") {
+		t.Errorf("pure-Go header mentions TF32 or determinism: %s", lines[0])
+	}
+	for i, want := range []string{`"tf32":"off","deterministic":"on"`, `"tf32":"on","deterministic":"on"`} {
+		if !strings.Contains(lines[i+1], want) {
+			t.Errorf("resume record %d lacks %s: %s", i+1, want, lines[i+1])
+		}
+	}
+	recs, _ := ReadFile(path)
+	if len(recs) != 3 || recs[1].Provenance == nil || recs[1].Provenance.TF32 != "off" || recs[1].Provenance.Deterministic != "on" {
+		t.Errorf("records %+v, want the CUDA states read back", recs)
+	}
+}
+
 // TestClassicCodesCampaign runs a tiny campaign over the classic protections of docs/method.md
 // §12 beside the baseline and P-4 (the equivalent of `fortune campaign --variants
 // 8-bit,P-4,SEC-4,PAR-4`): every variant has its golden, timing and trial records, its memory is

@@ -56,7 +56,10 @@ type Provenance struct {
 	Build   *report.Build `json:"build,omitempty"`
 	Backend string        `json:"backend"`
 	Device  string        `json:"device"`
-	Started string        `json:"started"`
+	// TF32 and Deterministic are backend.Info's: "off"/"on" on a CUDA backend, omitted on others.
+	TF32          string `json:"tf32,omitempty"`
+	Deterministic string `json:"deterministic,omitempty"`
+	Started       string `json:"started"`
 }
 
 // stamp fills in the running binary's build where the caller left it out.
@@ -71,9 +74,10 @@ func (p Provenance) stamp() Provenance {
 	return p
 }
 
-// sameCode says p and q describe the same code, backend and device.
+// sameCode says p and q describe the same code, backend, device and CUDA precision settings.
 func (p Provenance) sameCode(q *Provenance) bool {
-	if q == nil || p.Version != q.Version || p.Backend != q.Backend || p.Device != q.Device {
+	if q == nil || p.Version != q.Version || p.Backend != q.Backend || p.Device != q.Device ||
+		p.TF32 != q.TF32 || p.Deterministic != q.Deterministic {
 		return false
 	}
 	return (p.Build == nil) == (q.Build == nil) && (p.Build == nil || *p.Build == *q.Build)
