@@ -3,8 +3,6 @@ package memory_test
 import (
 	"testing"
 
-	"github.com/gomlx/compute"
-
 	"github.com/fortune-go/fortune/fortune/internal/backendtest"
 	"github.com/fortune-go/fortune/fortune/selfcheck"
 )
@@ -15,11 +13,5 @@ import (
 // storage scheme, on every backend at hand. The check is selfcheck's, which `fortune selftest`
 // runs too.
 func TestFaultyReadMatchesReference(t *testing.T) {
-	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
-		detail, err := selfcheck.FaultyRead(selfcheck.Schemes()...).Run(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Log(detail)
-	})
+	backendtest.Check(t, selfcheck.FaultyRead(selfcheck.Schemes()...).Run)
 }

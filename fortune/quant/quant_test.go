@@ -20,13 +20,7 @@ import (
 // on random weights (with a constant, a zero and a ties channel) and on the reciprocal-sensitive
 // channels of selfcheck.HardChannels.
 func TestQuantizeMatchesReference(t *testing.T) {
-	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
-		detail, err := selfcheck.Quantize().Run(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Log(detail)
-	})
+	backendtest.Check(t, selfcheck.Quantize().Run)
 }
 
 // TestReciprocalSensitiveChannels: for every width, selfcheck.HardChannels finds channels where

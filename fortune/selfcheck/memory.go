@@ -88,13 +88,7 @@ func compareRead(b compute.Backend, s storage.Scheme, layers []memory.Layer, ws 
 		per := l.Words / l.Shape[0]
 		for ch := range l.Shape[0] {
 			chunk := ws[i][ch*per : (ch+1)*per]
-			var q []uint8
-			var sc, z float32
-			if symmetric {
-				q, sc = reference.QuantizeSymmetric8(chunk)
-			} else {
-				q, sc, z = reference.QuantizeAffine(chunk, s.Quant().Bits, false)
-			}
+			q, sc, z := refQuantize(chunk, s.Quant())
 			for _, v := range q {
 				e, err := RefEncode(s, v)
 				if err != nil {

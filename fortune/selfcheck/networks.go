@@ -85,6 +85,23 @@ func skip(check string, b compute.Backend, full bool) error {
 	return nil
 }
 
+// network returns the named network and its parameters initialized in scheme from netSeed, or
+// skip's error when check does not run on b.
+func network(check, name string, b compute.Backend, full bool, scheme train.InitScheme) (models.Model, *checkpoint.Params, error) {
+	if err := skip(check, b, full); err != nil {
+		return nil, nil, err
+	}
+	m, err := models.New(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := train.InitParamsWith(m.Params(), netSeed, scheme)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, p, nil
+}
+
 // Forward compares the logits of one network's inference (evaluation mode, Kaiming
 // initialization, which keeps the signal alive through the layers where PyTorch's default
 // shrinks it to nothing, a random batch of netBatch images) with those of its reference (see
@@ -92,14 +109,7 @@ func skip(check string, b compute.Backend, full bool) error {
 func Forward(name string, full bool) Check {
 	check := "forward/" + name
 	return Check{Name: check, Run: func(b compute.Backend) (string, error) {
-		if err := skip(check, b, full); err != nil {
-			return "", err
-		}
-		m, err := models.New(name)
-		if err != nil {
-			return "", err
-		}
-		p, err := train.InitParamsWith(m.Params(), netSeed, train.InitKaiming)
+		m, p, err := network(check, name, b, full, train.InitKaiming)
 		if err != nil {
 			return "", err
 		}
@@ -162,14 +172,7 @@ func runForward(b compute.Backend, m models.Model, params []*tensors.Tensor, x *
 func TrainStep(name string, full bool) Check {
 	check := "train-step/" + name
 	return Check{Name: check, Run: func(b compute.Backend) (string, error) {
-		if err := skip(check, b, full); err != nil {
-			return "", err
-		}
-		m, err := models.New(name)
-		if err != nil {
-			return "", err
-		}
-		p, err := train.InitParams(m.Params(), netSeed)
+		m, p, err := network(check, name, b, full, train.InitPyTorch)
 		if err != nil {
 			return "", err
 		}

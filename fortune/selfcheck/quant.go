@@ -111,13 +111,7 @@ func CompareQuantize(b compute.Backend, cfg quant.Config, x []float32, channels,
 	}
 	for c := range groups {
 		chunk := x[c*size : (c+1)*size]
-		var q []uint8
-		var s, z float32
-		if cfg.Scheme == quant.Symmetric8 {
-			q, s = reference.QuantizeSymmetric8(chunk)
-		} else {
-			q, s, z = reference.QuantizeAffine(chunk, cfg.Bits, cfg.LegacyClamp)
-		}
+		q, s, z := refQuantize(chunk, cfg)
 		if math.Float32bits(scales[c]) != math.Float32bits(s) || math.Float32bits(zeros[c]) != math.Float32bits(z) {
 			return fmt.Errorf("%s channel %d: scale, zero = %g, %g; reference %g, %g", configName(cfg), c, scales[c], zeros[c], s, z)
 		}
@@ -256,13 +250,7 @@ func nudge(r *rand.Rand, x float32) float32 {
 // the float32 multiplication x·(1/c), and says what first differs from the reference: "scale",
 // "zero" (the scale agrees), "code" (scale and zero point agree) or "" (nothing).
 func rewritten(x []float32, cfg quant.Config) string {
-	var q []uint8
-	var s, z float32
-	if cfg.Scheme == quant.Symmetric8 {
-		q, s = reference.QuantizeSymmetric8(x)
-	} else {
-		q, s, z = reference.QuantizeAffine(x, cfg.Bits, cfg.LegacyClamp)
-	}
+	q, s, z := refQuantize(x, cfg)
 	lo, hi := x[0], x[0]
 	for _, v := range x {
 		lo, hi = min(lo, v), max(hi, v)
@@ -325,4 +313,14 @@ func flatten(chans [][]float32) []float32 {
 func flatF32(t *tensors.Tensor) []float32 {
 	defer t.FinalizeAll()
 	return tensors.MustCopyFlatData[float32](t)
+}
+
+// refQuantize quantizes one channel (or tensor) x with the plain-Go reference of cfg's scheme:
+// codes, scale and zero point (0 for the symmetric 8-bit scheme).
+func refQuantize(x []float32, cfg quant.Config) (q []uint8, s, z float32) {
+	if cfg.Scheme == quant.Symmetric8 {
+		q, s = reference.QuantizeSymmetric8(x)
+		return q, s, 0
+	}
+	return reference.QuantizeAffine(x, cfg.Bits, cfg.LegacyClamp)
 }

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute"
-
 	"github.com/fortune-go/fortune/fortune/internal/backendtest"
 	"github.com/fortune-go/fortune/fortune/internal/reference"
 	"github.com/fortune-go/fortune/fortune/selfcheck"
@@ -16,17 +14,9 @@ import (
 // TestBitExact runs every bit-exact check on every backend at hand (the pure-Go backend, and XLA
 // when a PJRT plugin is installed).
 func TestBitExact(t *testing.T) {
-	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
-		for _, c := range selfcheck.BitExact() {
-			t.Run(c.Name, func(t *testing.T) {
-				detail, err := c.Run(b)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Log(detail)
-			})
-		}
-	})
+	for _, c := range selfcheck.BitExact() {
+		t.Run(c.Name, func(t *testing.T) { backendtest.Check(t, c.Run) })
+	}
 }
 
 // TestSchemes: Schemes lists every variant storage.Parse accepts, each once.

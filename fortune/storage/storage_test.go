@@ -3,37 +3,8 @@ package storage
 import (
 	"testing"
 
-	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
-	"github.com/gomlx/gomlx/core/tensors"
-
-	"github.com/fortune-go/fortune/fortune/internal/backendtest"
 	"github.com/fortune-go/fortune/fortune/internal/reference"
 )
-
-var schemes = []Scheme{Baseline8{}, Unprotected{3}, Unprotected{4}, Unprotected{5}, Unprotected{8},
-	TripleMSB{2}, TripleMSB{3}, TripleMSB{4}, TripleMSB{5}, TripleMSB{6},
-	Parity{2}, Parity{3}, Parity{4}, Parity{5}, Parity{7},
-	Hamming{2, false}, Hamming{3, false}, Hamming{4, false}, Hamming{2, true}, Hamming{3, true}, Hamming{4, true},
-	TMR{2}}
-
-// allBytes runs fn on the 256 byte values and returns its output.
-func allBytes(t *testing.T, b compute.Backend, fn func(x *Node) *Node) []uint8 {
-	t.Helper()
-	exec, err := NewExec(b, func(g *Graph) *Node {
-		return fn(Iota(g, shapes.Make(dtypes.Uint8, 256), 0))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Call()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tensors.MustCopyFlatData[uint8](out[0])
-}
 
 func refEncode(s Scheme, c uint8) uint8 {
 	switch s := s.(type) {
@@ -63,51 +34,6 @@ func refDecode(s Scheme, x uint8) uint8 {
 		return reference.DecodeTMR(x, s.Bits)
 	}
 	return x
-}
-
-// TestEncodeDecodeExhaustive compares the graph encode/decode with the reference on all 256
-// byte values, for every scheme and on every backend: for a function of one byte this is a
-// complete check.
-func TestEncodeDecodeExhaustive(t *testing.T) {
-	backendtest.ForEach(t, func(t *testing.T, b compute.Backend) {
-		for _, s := range schemes {
-			enc := allBytes(t, b, s.Encode)
-			dec := allBytes(t, b, s.Decode)
-			// Lanes: the 256 bytes in every byte position of a lane (rotations), and a length that
-			// leaves a byte-wise tail.
-			fast := allBytes(t, b, func(x *Node) *Node {
-				rot := []*Node{x}
-				for k := 1; k < 8; k++ {
-					rot = append(rot, Concatenate([]*Node{Slice(x, AxisRange(k, 256)), Slice(x, AxisRange(0, k))}, 0))
-				}
-				lanesIn := Reshape(Transpose(Stack(rot, 0), 0, 1), -1)
-				all := DecodeFast(Concatenate([]*Node{lanesIn, Slice(x, AxisRange(0, 5))}, 0), s)
-				return Slice(all, AxisRange(0, 256*8+5))
-			})
-			for i, got := range fast {
-				var v int
-				if i < 256*8 {
-					v = (i/8 + i%8) % 256
-				} else {
-					v = i - 256*8
-				}
-				if want := refDecode(s, uint8(v)); got != want {
-					t.Fatalf("%s: DecodeFast of %#08b at position %d = %d, want %d", s.Name(), v, i, got, want)
-				}
-			}
-			for v := range 256 {
-				x := uint8(v)
-				if s.Quant().Bits == 8 || int(x) < 1<<s.Quant().Bits { // Encode is defined on codes.
-					if want := refEncode(s, x); enc[v] != want {
-						t.Errorf("%s: Encode(%d) = %d, want %d", s.Name(), v, enc[v], want)
-					}
-				}
-				if want := refDecode(s, x); dec[v] != want {
-					t.Errorf("%s: Decode(%#08b) = %d, want %d", s.Name(), v, dec[v], want)
-				}
-			}
-		}
-	})
 }
 
 // TestTripleMSBProperties checks the properties of docs/method.md §4.4 on the reference (and so,

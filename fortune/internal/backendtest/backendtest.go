@@ -89,3 +89,16 @@ func Go(t testing.TB) compute.Backend {
 	load(t)
 	return backends[0]
 }
+
+// Check runs a self-check (a fortune/selfcheck Check's Run) as a subtest on every available
+// backend (see ForEach): an error fails the subtest, the check's detail is logged.
+func Check(t *testing.T, run func(compute.Backend) (string, error)) {
+	t.Helper()
+	ForEach(t, func(t *testing.T, b compute.Backend) {
+		detail, err := run(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Log(detail)
+	})
+}
