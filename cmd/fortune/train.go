@@ -38,7 +38,8 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.lr, "lr", 0.05, "peak learning rate (cosine schedule)")
 	fs.Float64Var(&o.weightDecay, "weight-decay", 5e-4, "weight decay")
 	fs.DurationVar(&o.budget, "budget", 0, "fit the run to this wall-clock time (e.g. 45m), evaluations included: the step count\n"+
-		"comes from the measured step time, at most --epochs (default then 30); unless given, --warmup 0.15\n"+
+		"comes from the measured step time (10 steps, re-measured during the warm-up and at every epoch's end),\n"+
+		"at most --epochs (default then 30); unless given, --warmup 0.15\n"+
 		"and --label-smoothing 0.1 (a one-cycle schedule)")
 	fs.Float64Var(&o.warmup, "warmup", 0, "linear learning-rate warm-up over this fraction of the steps, then cosine decay")
 	fs.Float64Var(&o.smooth, "label-smoothing", 0, "label smoothing ε of the cross-entropy")

@@ -42,10 +42,15 @@ type Config struct {
 	// cross_entropy label_smoothing); the reported loss is that smoothed cross-entropy.
 	LabelSmoothing float64
 	// Budget, if positive, fits the run to that wall-clock time, evaluations included: after
-	// BudgetProbeSteps timed steps (the first, which compiles, is not timed) the trainer fixes
-	// the number of steps to what the rest of the budget holds at the measured step time, at
-	// most Epochs epochs, and schedules the learning rate over them. The run may end inside an
-	// epoch; it is then evaluated there. A resumed run keeps the planned steps.
+	// BudgetProbeSteps timed steps (the first, which compiles, is not timed) the trainer plans
+	// the number of steps the rest of the budget holds at the measured step time, at most
+	// Epochs epochs, and schedules the learning rate over them. It then re-plans on the step
+	// time measured since the probe began (loader stalls and checkpoints included, evaluations
+	// counted apart) when the timed steps reach 2, 4, 8, … times BudgetProbeSteps within the
+	// first tenth of the planned steps (inside a warm-up such as the budgeted recipe's 15%, where
+	// the schedule barely depends on the total), and at every epoch end; see [BudgetProbeSteps].
+	// The run may end inside an epoch; it is then evaluated there. A resumed run starts from the
+	// planned steps of its checkpoint and goes on re-planning at epoch ends.
 	Budget time.Duration
 	// Momentum is SGD's momentum (PyTorch semantics: buf = Momentum·buf + grad; no dampening).
 	Momentum float64
@@ -149,16 +154,22 @@ type trainer struct {
 	numClasses int
 	shape      [3]int
 	perEpoch   int
-	total      int // Steps of the run: Epochs epochs, until a budgeted run plans fewer.
+	total      int // Steps of the run: Epochs epochs, until a budgeted run plans fewer (or re-plans).
 
-	// Budget bookkeeping: planned says total is final; elapsed is the time spent by earlier
+	// Budget bookkeeping: now is the clock of all of it (time.Now; tests fake it); planned says
+	// total was planned (and is re-planned from then on); elapsed is the time spent by earlier
 	// (interrupted) parts of the run; started is when this part began; probeFrom and probeStart
-	// mark the first timed step.
+	// mark the first timed step; evalTime is the time this part spent in evaluations, lastEval
+	// the latest one's, evals their number.
+	now        func() time.Time
 	planned    bool
 	elapsed    time.Duration
 	started    time.Time
 	probeFrom  int
 	probeStart time.Time
+	evalTime   time.Duration
+	lastEval   time.Duration
+	evals      int
 
 	// State: params (model order) and momentum buffers (trainIdx order).
 	params, momentum []*tensors.Tensor
@@ -195,7 +206,7 @@ func Train(ctx context.Context, backend compute.Backend, model models.Model, ds 
 
 func newTrainer(backend compute.Backend, model models.Model, ds Dataset, cfg Config) (*trainer, error) {
 	t := &trainer{cfg: cfg, backend: backend, model: model, ds: ds, specs: model.Params(),
-		numClasses: model.NumClasses(), shape: model.InputShape()}
+		numClasses: model.NumClasses(), shape: model.InputShape(), now: time.Now}
 	switch {
 	case cfg.Epochs <= 0:
 		return nil, fmt.Errorf("epochs = %d", cfg.Epochs)
@@ -385,8 +396,9 @@ func (t *trainer) run(ctx context.Context) error {
 			t.step/t.perEpoch+1, t.step%t.perEpoch, t.perEpoch)
 	}
 	done := make(chan struct{})
-	batches := t.loadBatches(t.step, t.total, done)
-	t.started, t.probeFrom = time.Now(), t.step
+	// Up to Epochs epochs, not t.total: a budgeted run's re-plans may lengthen it.
+	batches := t.loadBatches(t.step, t.cfg.Epochs*t.perEpoch, done)
+	t.started, t.probeFrom = t.now(), t.step
 	defer func() {
 		close(done)
 		for b := range batches {
@@ -433,30 +445,66 @@ func (t *trainer) run(ctx context.Context) error {
 	return t.fillResult()
 }
 
-// BudgetProbeSteps is how many steps a budgeted run times before it plans its length.
+// BudgetProbeSteps is how many steps a budgeted run times before it plans its length. Its
+// early re-plans come when the timed steps reach 2, 4, 8, … times as many.
 const BudgetProbeSteps = 10
 
-// planBudget fixes the length of a budgeted run once BudgetProbeSteps steps after the first
-// (which compiles the graph) are timed: as many steps as the rest of the budget holds at the
-// measured step time, after the evaluations they entail (one per epoch end and one at the end;
-// an evaluation image is counted at a third of a training image's time), at least one more step
-// and at most Epochs epochs.
+// planBudget plans and re-plans the length of a budgeted run; it runs after every step. The
+// step after the run (or resumed part) starts, which compiles the graph, is not timed: its end
+// starts the probe. Once BudgetProbeSteps more steps are done, it plans (see [trainer.plan]).
+// From then on it re-plans when the timed steps reach 2, 4, 8, … times BudgetProbeSteps while
+// the run is within the first tenth of its planned steps: the step time measured by a short
+// probe can be far off (a batch loader's queue, prefilled during the probe, may run dry
+// afterwards), and a warm-up of the learning rate (the budgeted recipe's is 15% of the steps)
+// is still under way there, where a changed total hardly changes the schedule. endEpoch
+// re-plans at every epoch end too ([trainer.replanAtEpochEnd]). No re-plan comes once the run
+// has reached its total.
 func (t *trainer) planBudget() {
-	if t.planned || t.cfg.Budget <= 0 {
+	if t.cfg.Budget <= 0 {
 		return
 	}
-	switch t.step - t.probeFrom {
-	case 1:
-		t.probeStart = time.Now()
-		return
-	case 1 + BudgetProbeSteps:
-	default:
-		return
+	timed := t.step - t.probeFrom - 1
+	switch {
+	case timed == 0:
+		t.probeStart = t.now()
+	case !t.planned:
+		if timed == BudgetProbeSteps {
+			t.plan()
+		}
+	case t.step < t.total && 10*t.step <= t.total && timed > BudgetProbeSteps &&
+		timed%BudgetProbeSteps == 0 && isPowerOfTwo(timed/BudgetProbeSteps):
+		t.plan()
 	}
-	perStep := time.Since(t.probeStart) / BudgetProbeSteps
-	left := t.cfg.Budget - t.elapsed - time.Since(t.started)
+}
+
+// replanAtEpochEnd re-plans a planned budgeted run at an epoch end (after its evaluation)
+// unless the run has reached its total or this part of it has timed fewer than
+// BudgetProbeSteps steps (a resumed run's first epoch end may come too soon).
+func (t *trainer) replanAtEpochEnd() {
+	if t.cfg.Budget > 0 && t.planned && t.step < t.total && t.step-t.probeFrom-1 >= BudgetProbeSteps {
+		t.plan()
+	}
+}
+
+func isPowerOfTwo(n int) bool { return n > 0 && n&(n-1) == 0 }
+
+// plan sets the run's total to the steps the rest of the budget holds. The step time is that of
+// the steps timed since the probe began, checkpoints and the batch loader's stalls included,
+// the evaluations' time excluded; the evaluations the steps entail (one per epoch end and one
+// at the end) are counted apart, at the latest one's time, or, before any, at a third of a
+// training image's time per evaluation image. The total is at least one more step and at most
+// Epochs epochs. The first plan is announced; a re-plan only when it changes the total by more
+// than 1%.
+func (t *trainer) plan() {
+	now := t.now()
+	timed := t.step - t.probeFrom - 1
+	perStep := max((now.Sub(t.probeStart)-t.evalTime)/time.Duration(timed), 1)
+	left := t.cfg.Budget - t.elapsed - now.Sub(t.started)
 	var perEval time.Duration
-	if t.cfg.Eval != nil {
+	switch {
+	case t.evals > 0:
+		perEval = t.lastEval
+	case t.cfg.Eval != nil:
 		perEval = perStep * time.Duration(t.cfg.Eval.Len()) / time.Duration(3*t.cfg.BatchSize)
 	}
 	n := int(left / perStep)
@@ -464,11 +512,26 @@ func (t *trainer) planBudget() {
 		evals := (t.step+n)/t.perEpoch - t.step/t.perEpoch + 1
 		n = int((left - time.Duration(evals)*perEval) / perStep)
 	}
-	t.total = min(t.total, t.step+max(n, 1))
+	old, first := t.total, !t.planned
+	t.total = min(t.cfg.Epochs*t.perEpoch, t.step+max(n, 1))
 	t.planned = true
 	t.prog.setTotal(t.total)
-	t.prog.message("budget %s: %s per step, planned %d steps (%.2f epochs)", t.cfg.Budget,
-		perStep.Round(time.Millisecond), t.total, float64(t.total)/float64(t.perEpoch))
+	epochs := float64(t.total) / float64(t.perEpoch)
+	switch {
+	case first:
+		t.prog.message("budget %s: %s per step, planned %d steps (%.2f epochs)", t.cfg.Budget,
+			perStep.Round(time.Millisecond), t.total, epochs)
+	case 100*abs(t.total-old) > old:
+		t.prog.message("budget %s: re-planned %d steps (%.2f epochs) at %s per step", t.cfg.Budget,
+			t.total, epochs, perStep.Round(time.Millisecond))
+	}
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // sgdStep runs the step graph on one batch at the current step (its dropout seed) with learning
@@ -527,15 +590,18 @@ func (t *trainer) endEpoch() error {
 	t.lossSum, t.correct, t.seen = 0, 0, 0
 	msg := fmt.Sprintf("epoch %d/%d: train loss %.4f acc %.2f%%", epoch, (t.total+t.perEpoch-1)/t.perEpoch, t.result.TrainLoss, t.result.TrainAccuracy)
 	if t.evaluator != nil {
-		start := time.Now()
+		start := t.now()
 		right, total, err := t.evaluator.Evaluate(t.params, t.cfg.Eval)
 		if err != nil {
 			return fmt.Errorf("epoch %d: %w", epoch, err)
 		}
+		took := t.now().Sub(start)
+		t.evalTime, t.lastEval, t.evals = t.evalTime+took, took, t.evals+1
 		t.result.TestAccuracy = 100 * float64(right) / float64(total)
-		msg += fmt.Sprintf(", test acc %.2f%% (%d/%d, %s)", t.result.TestAccuracy, right, total, time.Since(start).Round(time.Millisecond))
+		msg += fmt.Sprintf(", test acc %.2f%% (%d/%d, %s)", t.result.TestAccuracy, right, total, took.Round(time.Millisecond))
 	}
 	t.prog.message("%s", msg)
+	t.replanAtEpochEnd() // Before saving: the checkpoint records the new plan.
 	return t.save()
 }
 
@@ -607,7 +673,7 @@ func (t *trainer) save() error {
 	meta[metaEpochSeen] = strconv.Itoa(t.seen)
 	meta[metaTrainLoss] = f(t.result.TrainLoss)
 	meta[metaTrainAcc] = f(t.result.TrainAccuracy)
-	meta[metaElapsed] = f((t.elapsed + time.Since(t.started)).Seconds())
+	meta[metaElapsed] = f((t.elapsed + t.now().Sub(t.started)).Seconds())
 	if t.planned && t.cfg.Budget > 0 {
 		meta[metaPlanned] = strconv.Itoa(t.total)
 	}
