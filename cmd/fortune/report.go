@@ -43,7 +43,8 @@ func runReport(args []string) error {
 }
 
 // writeReport reads results files and writes Table I and II (CSV, Markdown), the comparison
-// with the paper and Figures 5-7 (SVG, PNG) to out. It returns the files written.
+// with the paper, Figures 5-7 and, when the variants store at least two different numbers of
+// bits per weight, the Pareto figure (SVG, PNG) to out. It returns the files written.
 func writeReport(results []string, out string, pm metrics.PDropModel) ([]string, error) {
 	if !(pm.C > 0) {
 		return nil, fmt.Errorf("--pdrop-c: %g, want > 0", pm.C)
@@ -150,7 +151,12 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 		return nil, err
 	}
 	opts := report.FigureOptions{Provenance: &prov}
-	for _, fig := range []func([]report.Row, report.FigureOptions) (report.Figure, error){report.Figure5, report.Figure6, report.Figure7} {
+	figures := []func([]report.Row, report.FigureOptions) (report.Figure, error){report.Figure5, report.Figure6, report.Figure7}
+	// The Pareto figure (accuracy under faults against stored bits per weight) needs two memories.
+	if len(report.ParetoWidths(rows)) >= 2 {
+		figures = append(figures, report.FigurePareto)
+	}
+	for _, fig := range figures {
 		f, err := fig(rows, opts)
 		if err != nil {
 			return nil, err

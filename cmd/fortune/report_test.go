@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,6 +103,78 @@ func TestReportCUDAPrecision(t *testing.T) {
 		}
 		if !strings.Contains(string(t1), tc.want) || strings.Contains(string(t1), tc.not) {
 			t.Errorf("table1.md for %v: want %q, not %q:\n%s", tc.results, tc.want, tc.not, t1)
+		}
+	}
+}
+
+// writeResults writes a small results file of a lenet5 run of the given variants (two trials
+// at two BERs) in dir/run/lenet5.jsonl.
+func writeResults(t *testing.T, dir, run string, variants []string) string {
+	t.Helper()
+	path := filepath.Join(dir, run, "lenet5.jsonl")
+	s := campaign.Settings{Model: "lenet5", Variants: variants, BERs: []float64{3e-3, 3e-2}, Trials: 2,
+		Placement: "distinct", Eval: "test"}
+	st, err := campaign.Open(path, s, campaign.Provenance{Version: version, Backend: "go", Device: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for k, v := range variants {
+		recs := []campaign.Record{
+			{Kind: "golden", Model: "lenet5", Variant: v, Correct: 1775, Total: 2000, MemoryBits: 491760},
+			{Kind: "timing", Model: "lenet5", Variant: v, Seconds: 1, Runs: 1},
+		}
+		for j, b := range s.BERs {
+			for i := range 2 {
+				recs = append(recs, campaign.Record{Kind: "trial", Model: "lenet5", Variant: v, BER: b, Trial: i,
+					Correct: 1775 - (k+1)*(j+1)*(i+2), Total: 2000})
+			}
+		}
+		for _, r := range recs {
+			if err := st.Append(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return path
+}
+
+// TestReportPareto: a run with classic codes (variants of several W) gets pareto.svg and .png
+// beside the other figures, listed among the files written; a run whose variants all store 8
+// bits per weight gets none.
+func TestReportPareto(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		variants []string
+		want     bool
+	}{
+		{[]string{"8-bit", "P-6", "SECDED-4", "P-5", "SEC-4", "P-4", "SEC-3", "TMR-2", "PAR-4"}, true},
+		{[]string{"8-bit", "P-6", "SECDED-4"}, false},
+	} {
+		run := strings.Join(tc.variants, "_")
+		out := filepath.Join(dir, "report", run)
+		written, err := writeReport([]string{writeResults(t, dir, run, tc.variants)}, out, pdropModel())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"pareto.svg", "pareto.png"} {
+			p := filepath.Join(out, name)
+			_, err := os.Stat(p)
+			if exists := err == nil; exists != tc.want || slices.Contains(written, p) != tc.want {
+				t.Errorf("%v: %s exists %v, listed %v, want %v", tc.variants, name, exists, slices.Contains(written, p), tc.want)
+			}
+		}
+		if !tc.want {
+			continue
+		}
+		svg, err := os.ReadFile(filepath.Join(out, "pareto.svg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"SEC-3", "TMR-2", "Stored bits per weight W", "Pareto frontier", version} {
+			if !strings.Contains(string(svg), want) {
+				t.Errorf("pareto.svg lacks %q", want)
+			}
 		}
 	}
 }

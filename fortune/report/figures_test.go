@@ -104,27 +104,35 @@ func TestFigureGoldens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", tc.golden+".golden.svg")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, f.SVG, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(strings.TrimSuffix(path, ".svg")+".png", f.PNG, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (create it with: go test ./fortune/report/ -run TestFigureGoldens -update)", err)
-			}
-			if ok, diff := sameSVG(f.SVG, want); !ok {
-				t.Errorf("%s differs from %s (%s); if the change is intended, run with -update and look at the PNG", f.Name, path, diff)
-			}
+			checkGolden(t, f, tc.golden, "TestFigureGoldens")
 		})
+	}
+}
+
+// checkGolden compares f's SVG with testdata/GOLDEN.golden.svg (numbers to 1e-3), or, with
+// -update, rewrites it and the PNG beside it (there to be looked at); test names the test that
+// -run selects to update it.
+func checkGolden(t *testing.T, f Figure, golden, test string) {
+	t.Helper()
+	path := filepath.Join("testdata", golden+".golden.svg")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, f.SVG, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(strings.TrimSuffix(path, ".svg")+".png", f.PNG, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (create it with: go test ./fortune/report/ -run %s -update)", err, test)
+	}
+	if ok, diff := sameSVG(f.SVG, want); !ok {
+		t.Errorf("%s differs from %s (%s); if the change is intended, run with -update and look at the PNG", f.Name, path, diff)
 	}
 }
 
