@@ -11,9 +11,20 @@
 # from), the network $FORTUNE_MODEL (default alexnet; lenet5 in a dry run) and extra flags
 # $FORTUNE_TRAIN_ARGS / $FORTUNE_CAMPAIGN_ARGS. --dry-run uses the pure-Go backend on the CPU and
 # tiny settings, and looks for no GPU (default work folder runs/gpu-dry). At most 8 files are written to OUT: device.txt,
-# selftest.txt, bench.txt, corrected.tar.gz, legacy.tar.gz (JSONL + report of each protocol) and
-# gpu-reproduce.log. Each file is written as soon as its step ends, so a cut keeps what was done.
+# selftest.txt, bench.txt, weights.sha256 (the trained weights' SHA-256), corrected.tar.gz,
+# legacy.tar.gz (JSONL + report of each protocol) and gpu-reproduce.log. Each file is written as soon as its step ends, so a cut keeps what was done.
 # fortune disables TF32 and asks XLA for deterministic ops on CUDA; FORTUNE_TF32=1 / FORTUNE_NONDETERMINISTIC=1 allow them.
+#
+# Time boxing, for a device command that must end within its limit:
+#   FORTUNE_DEADLINE  seconds after the script starts by which it ends (default: none). Each step
+#                     runs under `timeout -s INT` until then (less a margin for packing); a step
+#                     cut short is not marked done, so the next run resumes it (training from its
+#                     checkpoint, a campaign from its JSONL), and a cut campaign still packs the
+#                     report of the trials it finished. Steps with no time left are skipped.
+#   FORTUNE_DEADLINE_MARGIN  seconds kept after a cut step for its report and packing (default 20).
+#   FORTUNE_STEPS     the steps to run, in order (default "selftest bench train corrected legacy").
+#   FORTUNE_SELFTEST_LIMIT  seconds the selftest may run at most (default: until the deadline).
+#   FORTUNE_SELFTEST_ARGS, FORTUNE_BENCH_ARGS  extra flags of those commands.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -54,16 +65,49 @@ sync_out
 exec > >(tee -a "$files/gpu-reproduce.log" "$out/gpu-reproduce.log") 2>&1
 echo "=== gpu-reproduce $(date -u +%FT%TZ) dry-run=$dry"
 
+deadline=${FORTUNE_DEADLINE:-0}
+margin=${FORTUNE_DEADLINE_MARGIN:-20} # seconds kept after a cut step for its report and packing
+# time_left prints the seconds a step may still run (a large number without a deadline).
+time_left() {
+  if [ "$deadline" -gt 0 ]; then echo $((deadline - SECONDS - margin)); else echo 1000000; fi
+}
+# boxed [--cap S] CMD…: runs CMD under the deadline (and for at most S seconds, when S is not
+# empty), interrupted (SIGINT, then SIGKILL 15 s later) when it comes; returns 124 when it was cut.
+boxed() {
+  local left cap=
+  if [ "$1" = --cap ]; then cap=$2; shift 2; fi
+  left=$(time_left)
+  if [ -n "$cap" ] && [ "$cap" -lt "$left" ]; then left=$cap; fi
+  if [ "$deadline" -gt 0 ] || [ -n "$cap" ]; then
+    timeout -s INT -k 15 "$left" "$@"
+  else
+    "$@"
+  fi
+}
+cut=0 # set when a step was cut or skipped for lack of time
 # step NAME CMD…: runs CMD unless NAME finished in an earlier run; records it when it succeeds.
+# A step cut by the deadline (status 124, or 130 for an interrupted command) is left to resume.
 step() {
   local name=$1; shift
   if [ -e "$work/done/$name" ]; then
     echo "== $name: done in an earlier run, skipped"
     return 0
   fi
-  echo "== $name: $* ($(date -u +%FT%TZ))"
-  local t0=$SECONDS
-  "$@"
+  if [ "$(time_left)" -lt 5 ]; then
+    echo "== $name: no time left before FORTUNE_DEADLINE=$deadline s; run again to do it"
+    cut=1
+    return 0
+  fi
+  echo "== $name: $* ($(date -u +%FT%TZ), $(time_left) s left)"
+  local t0=$SECONDS rc=0
+  "$@" || rc=$?
+  if [ "$rc" = 124 ] || { [ "$rc" != 0 ] && [ "$deadline" -gt 0 ] && [ "$(time_left)" -le 0 ]; }; then
+    echo "== $name: cut by the deadline after $((SECONDS - t0)) s; run again to resume it"
+    cut=1
+    sync_out
+    return 0
+  fi
+  [ "$rc" = 0 ] || return "$rc"
   touch "$work/done/$name"
   echo "== $name: finished in $((SECONDS - t0)) s"
   sync_out
@@ -101,16 +145,21 @@ else
     date -u +%FT%TZ
     nvidia-smi || echo "nvidia-smi failed"
   } > "$files/device.txt" 2>&1
-  selftest_args=()
+  # The bit-level checks and AlexNet's network checks (every check: FORTUNE_SELFTEST_ARGS=--checks=).
+  selftest_args=(--checks storage,inject,quantize,faulty-read,forward/alexnet,train-step/alexnet)
   bench_args=(--models lenet5,alexnet)
-  train_args=(--budget 5m --log-lines)
-  # 10 trials per (variant, BER): with selftest, bench and 5 minutes of training the whole run
-  # should take 11-13 minutes of device time (about 0.4 s per trial on 10,000 images, estimated
-  # from an H100 probe: AlexNet inference 0.71 ms per 20 images); 20 trials would not fit a
-  # 15-minute session.
-  campaign_args=(--trials 10)
+  train_args=(--budget 4m --lr 0.01 --log-lines)
+  # Measured on an H200 (results/2026-12-04-h200-paper): training with a 4-minute budget 341 s
+  # (the budget then overshot; the trainer now re-plans), the corrected campaign (7 variants × 4
+  # BERs × 10 trials × 10,000 images) about 100 s, the legacy one 79 s, bench 8 s; the machine's
+  # start 30 s. With FORTUNE_DEADLINE=550 two calls made back to back fit a 15-minute session.
+  campaign_args=(--trials 10 --batch 500)
 fi
 # Extra flags from the environment (split on spaces on purpose).
+# shellcheck disable=SC2206
+selftest_args+=(${FORTUNE_SELFTEST_ARGS:-})
+# shellcheck disable=SC2206
+bench_args+=(${FORTUNE_BENCH_ARGS:-})
 # shellcheck disable=SC2206
 train_args+=(${FORTUNE_TRAIN_ARGS:-})
 # shellcheck disable=SC2206
@@ -121,7 +170,7 @@ echo "binary: $bin ($("$bin" version 2>&1 | head -n 1))"
 echo "data: $FORTUNE_DATA  work: $work  out: $out  model: $model  backend: $backend"
 
 run_selftest() {
-  if ! "$bin" selftest --backend "$backend" "${selftest_args[@]}" > "$files/selftest.txt" 2>&1; then
+  if ! boxed --cap "${FORTUNE_SELFTEST_LIMIT:-}" "$bin" selftest --backend "$backend" "${selftest_args[@]}" > "$files/selftest.txt" 2>&1; then
     cat "$files/selftest.txt"
     echo "gpu-reproduce: selftest failed on $backend (see selftest.txt); FORTUNE_IGNORE_SELFTEST=1 goes on anyway" >&2
     [ "${FORTUNE_IGNORE_SELFTEST:-0}" = 1 ] || return 1
@@ -129,29 +178,47 @@ run_selftest() {
   tail -n 5 "$files/selftest.txt"
 }
 run_bench() {
-  "$bin" bench --backend "$backend" "${bench_args[@]}" --quiet > "$files/bench.txt" 2>&1 || { cat "$files/bench.txt"; return 1; }
+  local rc=0
+  boxed "$bin" bench --backend "$backend" "${bench_args[@]}" --quiet > "$files/bench.txt" 2>&1 || rc=$?
+  cat "$files/bench.txt"
+  return "$rc"
   cat "$files/bench.txt"
 }
 weights=$work/weights/$model.safetensors
 run_train() {
   mkdir -p "$work/weights"
-  "$bin" train --backend "$backend" --model "$model" --out "$weights" "${train_args[@]}"
+  boxed "$bin" train --backend "$backend" --model "$model" --out "$weights" "${train_args[@]}" || return
+  # The weights are too large to come back from the device; their hash does (weights.sha256).
+  (cd "$(dirname "$weights")" && sha256sum "$(basename "$weights")") | tee "$files/weights.sha256"
 }
 # run_campaign PROTOCOL: campaign (resumes from its JSONL), report, then PROTOCOL.tar.gz into OUT.
 run_campaign() {
   local proto=$1 legacy=()
   [ "$proto" = legacy ] && legacy=(--legacy)
-  "$bin" campaign --backend "$backend" --model "$model" --weights "$weights" --out "$work/$proto" \
-    "${legacy[@]}" "${campaign_args[@]}" --quiet
-  "$bin" report --out "$work/$proto/report" "$work/$proto/$model.jsonl"
-  tar -czf "$files/$proto.tar.gz" -C "$work" "$proto/$model.jsonl" "$proto/report"
+  if [ ! -e "$work/done/train-$model" ]; then
+    echo "gpu-reproduce: $model is not trained yet (step train-$model); campaign $proto skipped" >&2
+    return 124
+  fi
+  local rc=0
+  boxed "$bin" campaign --backend "$backend" --model "$model" --weights "$weights" --out "$work/$proto" \
+    "${legacy[@]}" "${campaign_args[@]}" --quiet || rc=$?
+  # A cut campaign still reports (and packs) the trials it finished.
+  if [ -s "$work/$proto/$model.jsonl" ]; then
+    "$bin" report --out "$work/$proto/report" "$work/$proto/$model.jsonl" || [ "$rc" != 0 ]
+    tar -czf "$files/$proto.tar.gz" -C "$work" "$proto/$model.jsonl" "$proto/report"
+  fi
+  return "$rc"
 }
 
-step selftest run_selftest
-step bench run_bench
-step "train-$model" run_train
-step "campaign-$model-corrected" run_campaign corrected
-step "campaign-$model-legacy" run_campaign legacy
+for s in ${FORTUNE_STEPS:-selftest bench train corrected legacy}; do
+  case $s in
+  selftest) step selftest run_selftest ;;
+  bench) step bench run_bench ;;
+  train) step "train-$model" run_train ;;
+  corrected | legacy) step "campaign-$model-$s" run_campaign "$s" ;;
+  *) echo "gpu-reproduce: unknown step $s in FORTUNE_STEPS (selftest, bench, train, corrected, legacy)" >&2; exit 2 ;;
+  esac
+done
 
 sync_out
 n=$(find "$out" -type f | wc -l)
@@ -160,4 +227,7 @@ ls -l "$out"
 if [ "$n" -gt 8 ]; then
   echo "gpu-reproduce: more than 8 files in $out (only 8 come back)" >&2
   exit 1
+fi
+if [ "$cut" = 1 ]; then
+  echo "gpu-reproduce: stopped at FORTUNE_DEADLINE with steps left; run again to resume them"
 fi

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -14,7 +15,9 @@ import (
 // TestGPUScriptDryRun packs the GPU run (scripts/gpu-pack.sh) into a temporary folder and runs
 // scripts/gpu-reproduce.sh --dry-run from it on the pure-Go backend: the script must succeed,
 // leave at most 8 files in OUT (what a device call hands back) and pack each protocol's JSONL and
-// report. It skips without bash, go or Fashion-MNIST, except under CI=true, where it fails.
+// report, and the trained weights' hash. Then, with FORTUNE_DEADLINE, a campaign too long for it
+// must be cut, pack what it finished, not be marked done, and go on from its JSONL in the next
+// run. It skips without bash, go or Fashion-MNIST, except under CI=true, where it fails.
 func TestGPUScriptDryRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the fortune binary: skipped with -short")
@@ -80,8 +83,61 @@ func TestGPUScriptDryRun(t *testing.T) {
 			}
 		}
 	}
+	if fi, err := os.Stat(filepath.Join(out, "weights.sha256")); err != nil || fi.Size() < 64 {
+		t.Errorf("OUT/weights.sha256 missing or without a hash (%v)", err)
+	}
 	if t.Failed() {
 		t.Logf("script output:\n%s", b)
+	}
+
+	// FORTUNE_DEADLINE: a campaign too long for it is cut, packs what it finished and is left
+	// to resume; the next run goes on from its JSONL, keeping the trials done.
+	const long, trials = "--trials 20000", 2 * 20000
+	cutRun := func(out string) string {
+		t.Helper()
+		c := exec.Command("bash", filepath.Join(scripts, "gpu-reproduce.sh"), "--dry-run")
+		c.Env = append(os.Environ(), "FORTUNE_BIN="+filepath.Join(pack, "fortune"),
+			"FORTUNE_DATA="+filepath.Join(pack, "data"), "FORTUNE_WORK="+work, "OUT="+out,
+			"GOMLX_BACKEND=", "FORTUNE_CAMPAIGN_ARGS="+long, "FORTUNE_STEPS=corrected",
+			"FORTUNE_DEADLINE=8", "FORTUNE_DEADLINE_MARGIN=1")
+		b, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("gpu-reproduce.sh --dry-run with FORTUNE_DEADLINE=8: %v\n%s", err, b)
+		}
+		log := string(b)
+		if !strings.Contains(log, "cut by the deadline") || !strings.Contains(log, "run again to resume them") {
+			t.Fatalf("a campaign of %s was not cut at FORTUNE_DEADLINE=8:\n%s", long, log)
+		}
+		if _, err := os.Stat(filepath.Join(work, "done", "campaign-lenet5-corrected")); err == nil {
+			t.Errorf("the cut campaign was marked done")
+		}
+		got := tarNames(t, filepath.Join(out, "corrected.tar.gz"))
+		if !got["corrected/lenet5.jsonl"] || !got["corrected/report/table2.md"] {
+			t.Errorf("the cut campaign did not pack its JSONL and report: %v", got)
+		}
+		return log
+	}
+	for _, p := range []string{filepath.Join(work, "done", "campaign-lenet5-corrected"), filepath.Join(work, "corrected")} {
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jsonl := filepath.Join(work, "corrected", "lenet5.jsonl")
+	cutRun(filepath.Join(tmp, "out-cut"))
+	before := trialLines(t, jsonl)
+	if len(before) == 0 || len(before) >= trials {
+		t.Fatalf("the cut campaign wrote %d trials, want some of %d", len(before), trials)
+	}
+	log := cutRun(filepath.Join(tmp, "out-resume"))
+	after := trialLines(t, jsonl)
+	if len(after) <= len(before) {
+		t.Errorf("the second run added no trials (%d, then %d)\n%s", len(before), len(after), log)
+	}
+	for k, r := range before {
+		if after[k] != r {
+			t.Errorf("trial %s changed on resume: %+v, then %+v", k, r, after[k])
+			break
+		}
 	}
 }
 

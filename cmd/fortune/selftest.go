@@ -56,7 +56,7 @@ func runSelftest(args []string) error {
 		case errors.Is(err, selfcheck.ErrSkipped):
 			result, detail, skipped = "SKIP", strings.TrimPrefix(err.Error(), selfcheck.ErrSkipped.Error()+": "), skipped+1
 		case err != nil:
-			result, detail, failed = "FAIL", err.Error(), failed+1
+			result, detail, failed = "FAIL", oneLine(err.Error(), maxDetail), failed+1
 		}
 		fmt.Printf("%-26s %-10s %-6s %s [%.1fs]\n", ch.Name, label, result, detail, time.Since(t0).Seconds())
 	}
@@ -115,4 +115,20 @@ func backendLabel(info backend.Info) string {
 	}
 	plugin, _, _ := strings.Cut(rest, ",")
 	return name + ":" + filepath.Base(plugin)
+}
+
+// maxDetail is the most characters of a failure's message the table prints: errors from GoMLX
+// may quote whole tensors, pages long.
+const maxDetail = 400
+
+// oneLine returns s on one line (runs of white space as one space), shortened to about max
+// characters by cutting its middle.
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	head := max * 2 / 3
+	return string(r[:head]) + " … " + string(r[len(r)-(max-head):])
 }

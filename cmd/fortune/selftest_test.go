@@ -136,3 +136,15 @@ func TestSelftestFlags(t *testing.T) {
 		t.Errorf("error %v, want one naming --checks and the known checks", err)
 	}
 }
+
+// TestOneLine checks that a failure's message is printed on one line and shortened in its middle.
+func TestOneLine(t *testing.T) {
+	if got := oneLine("a\n  b\tc", 10); got != "a b c" {
+		t.Errorf("oneLine joined %q", got)
+	}
+	long := "start " + strings.Repeat("x ", 500) + " end"
+	got := oneLine(long, 60)
+	if !strings.HasPrefix(got, "start ") || !strings.HasSuffix(got, " end") || !strings.Contains(got, " … ") || len([]rune(got)) != 63 {
+		t.Errorf("oneLine(long, 60) = %q (%d runes)", got, len([]rune(got)))
+	}
+}

@@ -109,36 +109,45 @@ func network(check, name string, b compute.Backend, full bool, scheme train.Init
 func Forward(name string, full bool) Check {
 	check := "forward/" + name
 	return Check{Name: check, Run: func(b compute.Backend) (string, error) {
-		m, p, err := network(check, name, b, full, train.InitKaiming)
-		if err != nil {
-			return "", err
-		}
+		ref, native, against := referenceFor(b)
+		return forwardAgainst(check, name, b, ref, native, against, full)
+	}}
+}
+
+// forwardAgainst runs Forward's comparison of b with ref (with native convolution when native).
+// Each side gets tensors of its own: a tensor used on one backend cannot be used on another.
+func forwardAgainst(check, name string, b, ref compute.Backend, native bool, against string, full bool) (string, error) {
+	m, p, err := network(check, name, b, full, train.InitKaiming)
+	if err != nil {
+		return "", err
+	}
+	xs, _ := randomBatch(m, netBatch)
+	s := m.InputShape()
+	logits := func(b compute.Backend, mode models.Mode) ([]float32, error) {
 		params, err := train.ParamTensors(m, p)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		xs, _ := randomBatch(m, netBatch)
-		s := m.InputShape()
 		x := tensors.FromFlatDataAndDimensions(xs, netBatch, s[0], s[1], s[2])
-		ref, native, against := referenceFor(b)
-		got, err := runForward(b, m, params, x, models.Mode{})
-		if err != nil {
-			return "", err
-		}
-		want, err := runForward(ref, m, params, x, models.Mode{UseNativeConv: native})
-		if err != nil {
-			return "", fmt.Errorf("reference: %w", err)
-		}
-		if c := m.NumClasses(); relInf(want[:c], want[c:2*c]) < 1e-3 {
-			return "", fmt.Errorf("the reference's logits hardly depend on the input (%v, %v): the comparison would prove little", want[:c], want[c:2*c])
-		}
-		d := relInf(got, want)
-		detail := fmt.Sprintf("%s: max|Δlogit| = %.2g × max|logit| (tolerance %.0e), batch %d", against, d, ForwardTolerance, netBatch)
-		if !(d <= ForwardTolerance) {
-			return "", fmt.Errorf("logits differ, %s", detail)
-		}
-		return detail, nil
-	}}
+		return runForward(b, m, params, x, mode)
+	}
+	got, err := logits(b, models.Mode{})
+	if err != nil {
+		return "", err
+	}
+	want, err := logits(ref, models.Mode{UseNativeConv: native})
+	if err != nil {
+		return "", fmt.Errorf("reference: %w", err)
+	}
+	if c := m.NumClasses(); relInf(want[:c], want[c:2*c]) < 1e-3 {
+		return "", fmt.Errorf("the reference's logits hardly depend on the input (%v, %v): the comparison would prove little", want[:c], want[c:2*c])
+	}
+	d := relInf(got, want)
+	detail := fmt.Sprintf("%s: max|Δlogit| = %.2g × max|logit| (tolerance %.0e), batch %d", against, d, ForwardTolerance, netBatch)
+	if !(d <= ForwardTolerance) {
+		return "", fmt.Errorf("logits differ, %s", detail)
+	}
+	return detail, nil
 }
 
 // runForward returns the logits of m on b.

@@ -21,8 +21,8 @@ import (
 )
 
 // PaperResultsGlob is where PaperRuns looks, relative to the module root: folders
-// results/*-cpu-paper*/ holding PROTOCOL/NETWORK.jsonl (the layout `fortune reproduce` writes).
-const PaperResultsGlob = "results/*-cpu-paper*/*/*.jsonl"
+// results/*-paper*/ holding PROTOCOL/NETWORK.jsonl (the layout `fortune reproduce` writes).
+const PaperResultsGlob = "results/*-paper*/*/*.jsonl"
 
 // PaperRun is one committed campaign: a network under one protocol.
 type PaperRun struct {

@@ -100,7 +100,7 @@ func TestPaperRuns(t *testing.T) {
 	// Claims: AlexNet P-3 against 8-bit (paper −55.8 %): ours −54.8 % with an interval holding it.
 	claim := ChangeClaim(runs, "P-3", "8-bit", 3e-4)
 	for _, w := range []string{"**AlexNet** P-3-bit against 8-bit at BER 3·10⁻⁴: paper −55.8 % (13.58 against 30.71 pp); ours −54.8 % [",
-		"(legacy: 14.0 against 31.0 pp; paper inside)", "**ResNet18**", "no results of ours yet (no resnet18.jsonl in results/*-cpu-paper*/PROTOCOL/)",
+		"(legacy: 14.0 against 31.0 pp; paper inside)", "**ResNet18**", "no results of ours yet (no resnet18.jsonl in results/*-paper*/PROTOCOL/)",
 		"interval unbounded (corrected"} {
 		if !strings.Contains(claim, w) {
 			t.Errorf("claim lacks %q:\n%s", w, claim)
