@@ -15,8 +15,10 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -122,13 +124,20 @@ func (s Settings) Validate() error {
 	return nil
 }
 
-// Diff describes how two settings differ ("" when equal).
+// Diff describes how two settings differ, field by field under the results header's names,
+// e.g. "trials: stored 10, now 20; batch_size: stored 100, now 500" ("" when equal).
 func (s Settings) Diff(o Settings) string {
-	a, b := fmt.Sprintf("%+v", s), fmt.Sprintf("%+v", o)
-	if a == b {
-		return ""
+	a, b := reflect.ValueOf(s), reflect.ValueOf(o)
+	var out []string
+	for i := range a.NumField() {
+		x, y := a.Field(i).Interface(), b.Field(i).Interface()
+		if reflect.DeepEqual(x, y) {
+			continue
+		}
+		name, _, _ := strings.Cut(a.Type().Field(i).Tag.Get("json"), ",")
+		out = append(out, fmt.Sprintf("%s: stored %v, now %v", name, x, y))
 	}
-	return fmt.Sprintf("stored %s, now %s", a, b)
+	return strings.Join(out, "; ")
 }
 
 func (s Settings) minTrials() int {

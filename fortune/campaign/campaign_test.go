@@ -113,8 +113,8 @@ func TestRunResume(t *testing.T) {
 	// Other settings are refused.
 	s := settings()
 	s.Seed = 8
-	if _, err := Run(context.Background(), su, s, path); err == nil || !strings.Contains(err.Error(), "other settings") {
-		t.Errorf("changed settings accepted: %v", err)
+	if _, err := Run(context.Background(), su, s, path); err == nil || !strings.Contains(err.Error(), "other settings (seed: stored 7, now 8)") {
+		t.Errorf("changed settings accepted, or the error does not name the field: %v", err)
 	}
 	rows, err := Rows(got, metrics.PDropModel{C: metrics.DefaultC})
 	if err != nil {
@@ -315,5 +315,41 @@ func TestClassicCodesCampaign(t *testing.T) {
 	}
 	if len(rows) != 4 || rows[2].Variant != "SEC-4" || rows[3].MemoryBits != 5*n {
 		t.Errorf("rows: %+v", rows)
+	}
+}
+
+// TestSettingsDiff: a difference is named field by field, under the results header's names.
+func TestSettingsDiff(t *testing.T) {
+	a := settings()
+	if d := a.Diff(settings()); d != "" {
+		t.Errorf("equal settings differ: %q", d)
+	}
+	b := settings()
+	b.Trials, b.BatchSize, b.Variants = 20, 500, []string{"8-bit"}
+	want := fmt.Sprintf("variants: stored %v, now [8-bit]; trials: stored %d, now 20; batch_size: stored %d, now 500",
+		a.Variants, a.Trials, a.BatchSize)
+	if d := a.Diff(b); d != want {
+		t.Errorf("Diff = %q, want %q", d, want)
+	}
+}
+
+// TestTrialSeedPinned pins TrialSeed: a change to it changes every trial's faults, and a
+// results file resumed by such code would mix two fault streams. Change the values only with a
+// new results format (and say so in docs/method.md).
+func TestTrialSeedPinned(t *testing.T) {
+	for _, c := range []struct {
+		seed           uint64
+		model, variant string
+		ber            float64
+		trial          int
+		want           uint64
+	}{
+		{1, "alexnet", "P-3", 3e-4, 0, 14490946294518185299},
+		{1, "alexnet", "8-bit", 1e-5, 9, 13746991924421128177}, // results/2026-12-04-h200-paper/corrected
+		{7, "lenet5", "SEC-4", 1e-2, 3, 14543077903866971067},
+	} {
+		if got := TrialSeed(c.seed, c.model, c.variant, c.ber, c.trial); got != c.want {
+			t.Errorf("TrialSeed(%d, %s, %s, %g, %d) = %d, pinned %d", c.seed, c.model, c.variant, c.ber, c.trial, got, c.want)
+		}
 	}
 }

@@ -152,7 +152,7 @@ func Open(path string, s Settings, prov Provenance) (*Store, error) {
 	}
 	if diff := h.Settings.Diff(s); diff != "" {
 		st.Close()
-		return nil, fmt.Errorf("results %s was started with other settings (%s): use another output folder or the same settings", path, diff)
+		return nil, fmt.Errorf("results %s was started with other settings (%s): to resume it, run with the stored settings; else use another output folder", path, diff)
 	}
 	last := h.Provenance
 	for _, r := range st.records {
