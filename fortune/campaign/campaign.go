@@ -397,7 +397,10 @@ func (r *runner) build(scheme storage.Scheme) (*variantGraphs, error) {
 	if err != nil {
 		return nil, err
 	}
-	placement, _ := inject.ParsePlacement(r.s.Placement)
+	placement, err := inject.ParsePlacement(r.s.Placement)
+	if err != nil {
+		return nil, fmt.Errorf("--placement: %w", err)
+	}
 	sign := inject.SignXOR
 	if r.s.SignNegate {
 		if _, ok := scheme.(storage.Baseline8); ok {
@@ -472,7 +475,10 @@ func (r *runner) fp32(st *Store) error {
 
 // variant runs the golden evaluation, the timing and all trials of one variant.
 func (r *runner) variant(ctx context.Context, st *Store, name string) error {
-	scheme, _ := storage.Parse(name)
+	scheme, err := storage.Parse(name)
+	if err != nil {
+		return fmt.Errorf("--variants: %w", err)
+	}
 	name = scheme.Name()
 	vg, err := r.build(scheme)
 	if err != nil {
@@ -544,7 +550,10 @@ func (r *runner) timing(st *Store, vg *variantGraphs, name string) error {
 }
 
 func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name string, ber float64, golden Record) error {
-	f, _ := inject.Count(ber, vg.plan.Bits())
+	f, err := inject.Count(ber, vg.plan.Bits())
+	if err != nil {
+		return fmt.Errorf("campaign %s BER %g: %w", name, ber, err)
+	}
 	var lost []int // golden.Correct − trial.Correct: the drops as exact counts.
 	rule := stats.StopRule{MinTrials: r.s.minTrials(), MaxTrials: r.s.Trials, HalfWidth: r.s.HalfWidth}
 	r.progress.start(fmt.Sprintf("%s %s BER %.0e", r.s.Model, name, ber), r.s.Trials)
