@@ -14,6 +14,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/fortune-go/fortune/fortune/atomicfile"
 )
 
 // fetch GETs url and copies the body to w, reporting progress. It returns the SHA-256 (hex) and
@@ -82,37 +84,6 @@ func (p *progress) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// writeFileAtomic creates path by writing a temporary file in the same directory with fill and
-// renaming it into place only if fill succeeds; on failure nothing is left behind.
-func writeFileAtomic(path string, fill func(w io.Writer) error) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.part")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = fill(f); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
 // downloadCIFAR10 fetches the CIFAR-10 archive, checks its SHA-256, and extracts the batch files
 // and batches.meta.txt into dest, checking each batch file's SHA-256 before it is renamed into
 // place.
@@ -176,7 +147,7 @@ func extractCIFAR10(r io.Reader, dest string, cat *cifar10Catalog) error {
 			continue
 		}
 		target := filepath.Join(dest, base)
-		err = writeFileAtomic(target, func(w io.Writer) error {
+		err = atomicfile.Write(target, 0o644, func(w io.Writer) error {
 			h := sha256.New()
 			if _, err := io.Copy(io.MultiWriter(w, h), tr); err != nil {
 				return fmt.Errorf("archive entry %s: %w", hdr.Name, err)
@@ -207,13 +178,16 @@ func downloadFashionMNIST(ctx context.Context, dest string, o *Options, cat *fas
 		base = o.FashionMNISTURL
 	}
 	base = strings.TrimSuffix(base, "/") + "/"
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return err
+	}
 	for _, f := range cat.files() {
 		target := filepath.Join(dest, f.name+".gz")
 		if st, err := os.Stat(target); err == nil && st.Size() == f.gzSize && fileSHA256(target) == f.gzSHA256 {
 			continue // already downloaded (an earlier, interrupted run)
 		}
 		url := base + f.name + ".gz"
-		err := writeFileAtomic(target, func(w io.Writer) error {
+		err := atomicfile.Write(target, 0o644, func(w io.Writer) error {
 			sum, n, err := fetch(ctx, o, url, w)
 			if err != nil {
 				return err

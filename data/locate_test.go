@@ -68,11 +68,12 @@ func serve(t *testing.T, files map[string][]byte) (*httptest.Server, *atomic.Int
 	return srv, &hits
 }
 
-// noPartFiles fails if a temporary download file was left in dir.
+// noPartFiles fails if a temporary download file (the archive's .part, or an atomicfile
+// temporary ".<name>.tmp-*") was left in dir.
 func noPartFiles(t *testing.T, dir string) {
 	t.Helper()
 	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err == nil && strings.HasSuffix(p, ".part") {
+		if err == nil && (strings.HasSuffix(p, ".part") || strings.Contains(filepath.Base(p), ".tmp-")) {
 			t.Errorf("temporary file left behind: %s", p)
 		}
 		return nil

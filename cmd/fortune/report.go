@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fortune-go/fortune/fortune/atomicfile"
 	"github.com/fortune-go/fortune/fortune/campaign"
 	"github.com/fortune-go/fortune/fortune/metrics"
 	"github.com/fortune-go/fortune/fortune/report"
@@ -116,7 +117,7 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		p := filepath.Join(out, name)
-		if err := report.WriteFileAtomic(p, data, 0o644); err != nil {
+		if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
 			return err
 		}
 		written = append(written, p)

@@ -23,6 +23,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/fortune-go/fortune/fortune/atomicfile"
 	"github.com/fortune-go/fortune/fortune/metrics"
 )
 
@@ -43,10 +44,10 @@ func (f Figure) Save(dir string) (svgPath, pngPath string, err error) {
 	}
 	svgPath = filepath.Join(dir, f.Name+".svg")
 	pngPath = filepath.Join(dir, f.Name+".png")
-	if err := WriteFileAtomic(svgPath, f.SVG, 0); err != nil {
+	if err := atomicfile.WriteFile(svgPath, f.SVG, 0o644); err != nil {
 		return "", "", fmt.Errorf("save figure %s: %w", f.Name, err)
 	}
-	if err := WriteFileAtomic(pngPath, f.PNG, 0); err != nil {
+	if err := atomicfile.WriteFile(pngPath, f.PNG, 0o644); err != nil {
 		return "", "", fmt.Errorf("save figure %s: %w", f.Name, err)
 	}
 	return svgPath, pngPath, nil

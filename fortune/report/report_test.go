@@ -6,7 +6,6 @@ import (
 	"image/png"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -398,27 +397,6 @@ func TestHelpers(t *testing.T) {
 	}
 	if err := FillDerived([]Row{{Model: "X", Variant: "Z"}}, metrics.PDropModel{}); err == nil {
 		t.Error("FillDerived with a bad variant: want error")
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "t.csv")
-	for _, content := range []string{"first", "second"} {
-		if err := WriteFileAtomic(path, []byte(content), 0); err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || string(got) != content {
-			t.Errorf("read %q, %v; want %q", got, err, content)
-		}
-	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 {
-		t.Errorf("directory holds %d entries, want 1 (no temp files left)", len(ents))
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "x"), []byte("x"), 0); err == nil {
-		t.Error("write into a missing directory: want error")
 	}
 }
 

@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -10,11 +9,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 
 	"github.com/gomlx/compute/dtypes/float16"
+
+	"github.com/fortune-go/fortune/fortune/atomicfile"
 )
 
 // Safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header
@@ -273,7 +273,7 @@ func decodeTensor(name, dtype string, shape []int, b []byte) (*Tensor, error) {
 }
 
 // SaveSafetensors writes p and the string metadata (may be nil) as a safetensors file, in p's
-// order, atomically (see [WriteFileAtomic]). The file is readable by Python's
+// order, atomically (see [atomicfile.Write]). The file is readable by Python's
 // safetensors.torch.load_file.
 func SaveSafetensors(path string, p *Params, meta map[string]string) error {
 	for _, t := range p.list {
@@ -288,7 +288,7 @@ func SaveSafetensors(path string, p *Params, meta map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("safetensors file %s: %w", path, err)
 	}
-	err = WriteFileAtomic(path, func(w io.Writer) error {
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		var lenBuf [8]byte
 		binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(header)))
 		if _, err := w.Write(lenBuf[:]); err != nil {
@@ -319,7 +319,7 @@ func SaveSafetensors(path string, p *Params, meta map[string]string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("safetensors file %s: %w", path, err)
+		return fmt.Errorf("safetensors file: %w", err) // err names path.
 	}
 	return nil
 }
@@ -380,45 +380,4 @@ func safetensorsHeader(p *Params, meta map[string]string) ([]byte, error) {
 		b.WriteByte(' ')
 	}
 	return b.Bytes(), nil
-}
-
-// WriteFileAtomic writes a file through write so that path holds either its old content or the
-// complete new one: it writes a temporary file in the same folder, syncs it to disk, renames it
-// over path and syncs the folder.
-func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("creating temporary file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", tmp.Name(), err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("renaming %s: %w", tmp.Name(), err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // Best effort: not every file system supports syncing a folder.
-		_ = d.Close()
-	}
-	return nil
 }
