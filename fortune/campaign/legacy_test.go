@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/inject"
 	"github.com/fortune-go/fortune/fortune/internal/backendtest"
 	"github.com/fortune-go/fortune/fortune/internal/reference"
 	"github.com/fortune-go/fortune/fortune/memory"
@@ -91,7 +92,11 @@ func TestLegacyQuantizesUnlistedLayers(t *testing.T) {
 			t.Errorf("%s: golden %s is not its quantized value", scheme.Name(), name)
 		}
 		finalizeAll(golden)
-		out, err := vg.faulty.Call(vg.mem.Args(tensors.FromScalar(uint64(5)), tensors.FromScalar(1e-4))...)
+		faulty, err := vg.faultGraph(1e-4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := faulty.Call(vg.mem.Args(tensors.FromScalar(uint64(5)), tensors.FromScalar(1e-4))...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,4 +136,40 @@ func TestLegacyLayerListPerVariant(t *testing.T) {
 		}
 		vg.close()
 	}
+}
+
+// TestFaultGraphPerBER: each BER's fault graph holds the candidates of its own fault count, not
+// the campaign's largest (a capacity sized for 3e-2 made VGG-11's trials at 1e-3 six times
+// slower), and one graph serves every trial of a BER.
+func TestFaultGraphPerBER(t *testing.T) {
+	r := legacyRunner(t, "lenet5_cifar")
+	vg, err := r.build(storage.TripleMSB{Bits: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vg.close()
+	for _, ber := range []float64{1e-3, 3e-2, 1e-3} {
+		if _, err := vg.faultGraph(ber); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(vg.faulty) != 2 {
+		t.Fatalf("%d fault graphs for 2 BERs", len(vg.faulty))
+	}
+	for _, ber := range []float64{1e-3, 3e-2} {
+		f, _ := inject.Count(ber, vg.plan.Bits())
+		k := inject.CapacityFor(vg.plan.Placement, f, vg.plan.Bits())
+		if vg.faulty[k] == nil {
+			t.Errorf("BER %g: no fault graph of capacity %d (F = %d); have %v", ber, k, f, keys(vg.faulty))
+		}
+	}
+}
+
+func keys[V any](m map[int]V) []int {
+	var out []int
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
