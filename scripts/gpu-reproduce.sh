@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the AlexNet reproduction on one NVIDIA GPU (CUDA PJRT plugin of the machine's Python JAX),
-# from raw Fashion-MNIST, with a binary prepared by scripts/gpu-pack.sh. Every step resumes, so the
+# from raw Fashion-MNIST, with a binary prepared by scripts/gpu-pack.sh. A CIFAR-10 network
+# (FORTUNE_MODEL=resnet18, vgg11, inception_v3) needs CIFAR-10 staged first over several calls
+# (scripts/gpu-stage.sh) and FORTUNE_DATA pointing at it. Every step resumes, so the
 # script can simply be run again after a cut (a device command lasts at most 10 minutes).
 #
 #   scripts/gpu-pack.sh                          # here: builds gpu-pack/fortune, gpu-pack/data
@@ -47,12 +49,22 @@ if [ ! -x "$bin" ]; then
   echo "gpu-reproduce: no executable fortune binary at $bin: run scripts/gpu-pack.sh first (or set FORTUNE_BIN)" >&2
   exit 1
 fi
-for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
-  if [ ! -f "$data/fashion-mnist/$f" ] && [ ! -f "$data/$f" ]; then
-    echo "gpu-reproduce: Fashion-MNIST file $f missing in $data/fashion-mnist: run scripts/gpu-pack.sh first (or set FORTUNE_DATA)" >&2
+case $model in
+vgg11 | resnet18 | inception_v3 | lenet5_cifar) # CIFAR-10, staged by scripts/gpu-stage.sh.
+  if [ ! -f "$data/cifar-10-batches-bin/test_batch.bin" ]; then
+    echo "gpu-reproduce: $model needs CIFAR-10 in $data/cifar-10-batches-bin: stage it with scripts/gpu-stage.sh and set FORTUNE_DATA" >&2
     exit 1
   fi
-done
+  ;;
+*)
+  for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
+    if [ ! -f "$data/fashion-mnist/$f" ] && [ ! -f "$data/$f" ]; then
+      echo "gpu-reproduce: Fashion-MNIST file $f missing in $data/fashion-mnist: run scripts/gpu-pack.sh first (or set FORTUNE_DATA)" >&2
+      exit 1
+    fi
+  done
+  ;;
+esac
 mkdir -p "$out" "$work/done" "$work/out"
 out=$(cd "$out" && pwd)
 work=$(cd "$work" && pwd)
