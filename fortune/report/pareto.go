@@ -96,24 +96,13 @@ func ParetoBestAtW(pts []ParetoPoint) []ParetoRank {
 	return rank
 }
 
-// StoredBitsOf returns W, the stored bits per weight of a variant (metrics.Variant.StoredBits:
-// 8 for 8-bit, w+2 for P-w, w for U-w, w+1 for PAR-w, w+3 for SEC-w, w+4 for SECDED-w, 3w for
-// TMR-w).
-func StoredBitsOf(variant string) (int, error) {
-	v, err := metrics.ParseVariant(variant)
-	if err != nil {
-		return 0, err
-	}
-	return v.StoredBits(), nil
-}
-
-// ParetoWidths returns the distinct W of the rows' variants, ascending (variants that do not
-// parse are skipped). The Pareto figure needs at least two.
+// ParetoWidths returns the distinct W of the rows' variants (metrics.Variant.StoredBits),
+// ascending (variants that do not parse are skipped). The Pareto figure needs at least two.
 func ParetoWidths(rows []Row) []int {
 	var ws []int
 	for _, r := range rows {
-		if w, err := StoredBitsOf(r.Variant); err == nil && !slices.Contains(ws, w) {
-			ws = append(ws, w)
+		if v, err := metrics.ParseVariant(r.Variant); err == nil && !slices.Contains(ws, v.StoredBits()) {
+			ws = append(ws, v.StoredBits())
 		}
 	}
 	sort.Ints(ws)

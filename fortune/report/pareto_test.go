@@ -88,11 +88,11 @@ func paretoRows(t *testing.T) []Row {
 		return s
 	}
 	row := func(v string, golden float64, a, b []int) Row {
-		w, err := StoredBitsOf(v)
+		pv, err := metrics.ParseVariant(v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Row{Model: "lenet5", Variant: v, Golden: golden, MemoryBits: int64(61470 * w), ExecTimePct: 100,
+		return Row{Model: "lenet5", Variant: v, Golden: golden, MemoryBits: int64(61470 * pv.StoredBits()), ExecTimePct: 100,
 			PerBER: []BERStat{stat(3e-3, a...), stat(3e-2, b...)}}
 	}
 	rows := []Row{

@@ -1,4 +1,4 @@
-package storage
+package storage_test
 
 import (
 	"math"
@@ -7,18 +7,19 @@ import (
 
 	"github.com/fortune-go/fortune/fortune/internal/reference"
 	"github.com/fortune-go/fortune/fortune/splitmix"
+	"github.com/fortune-go/fortune/fortune/storage"
 )
 
 // codeSchemes are the classic protections of docs/method.md §12 in every width Parse accepts.
-func codeSchemes() []Scheme {
-	var ss []Scheme
+func codeSchemes() []storage.Scheme {
+	var ss []storage.Scheme
 	for w := 2; w <= 7; w++ {
-		ss = append(ss, Parity{w})
+		ss = append(ss, storage.Parity{w})
 	}
 	for w := 2; w <= 4; w++ {
-		ss = append(ss, Hamming{w, false}, Hamming{w, true})
+		ss = append(ss, storage.Hamming{w, false}, storage.Hamming{w, true})
 	}
-	return append(ss, TMR{2})
+	return append(ss, storage.TMR{2})
 }
 
 // TestCodeProperties checks the correction and detection power of docs/method.md §12.1 on the
@@ -27,8 +28,8 @@ func codeSchemes() []Scheme {
 // single flip is corrected (SEC, SECDED, TMR) or erased (PAR); every double flip is erased
 // (SECDED) or silently wrong (PAR); TMR corrects any flips that hit each bit triple at most once.
 func TestCodeProperties(t *testing.T) {
-	if Erased != reference.Erased {
-		t.Fatalf("storage.Erased %#x, reference.Erased %#x", Erased, reference.Erased)
+	if storage.Erased != reference.Erased {
+		t.Fatalf("storage.Erased %#x, reference.Erased %#x", storage.Erased, reference.Erased)
 	}
 	for _, s := range codeSchemes() {
 		w, W := s.Quant().Bits, s.StoredBits()
@@ -52,8 +53,8 @@ func TestCodeProperties(t *testing.T) {
 			for i := range W {
 				got := refDecode(s, e^1<<i)
 				want := q
-				if _, ok := s.(Parity); ok {
-					want = Erased
+				if _, ok := s.(storage.Parity); ok {
+					want = storage.Erased
 				}
 				if got != want {
 					t.Errorf("%s: single flip of bit %d in %d decoded to %d, want %d", s.Name(), i, q, got, want)
@@ -61,18 +62,18 @@ func TestCodeProperties(t *testing.T) {
 				for j := i + 1; j < W; j++ {
 					got := refDecode(s, e^1<<i^1<<j)
 					switch s := s.(type) {
-					case Parity:
-						if got == q || got == Erased {
+					case storage.Parity:
+						if got == q || got == storage.Erased {
 							t.Errorf("%s: double flip (%d,%d) of %d decoded to %d, want silently wrong", s.Name(), i, j, q, got)
 						}
-					case Hamming:
-						if s.Extended && got != Erased {
+					case storage.Hamming:
+						if s.Extended && got != storage.Erased {
 							t.Errorf("%s: double flip (%d,%d) of %d decoded to %d, want Erased", s.Name(), i, j, q, got)
 						}
 					}
 				}
 			}
-			if tm, ok := s.(TMR); ok {
+			if tm, ok := s.(storage.TMR); ok {
 				// One flip in each bit triple: choose the copy hit for every data bit.
 				for choice := range int(math.Pow(3, float64(tm.Bits))) {
 					x, ch := e, choice
@@ -90,8 +91,8 @@ func TestCodeProperties(t *testing.T) {
 }
 
 // schemesWithModel are the schemes WordError covers that the word-error tests check.
-func schemesWithModel() []Scheme {
-	return append([]Scheme{Baseline8{}, Unprotected{4}, TripleMSB{3}, TripleMSB{4}, TripleMSB{5}}, codeSchemes()...)
+func schemesWithModel() []storage.Scheme {
+	return append([]storage.Scheme{storage.Baseline8{}, storage.Unprotected{4}, storage.TripleMSB{3}, storage.TripleMSB{4}, storage.TripleMSB{5}}, codeSchemes()...)
 }
 
 // TestWordErrorExact checks the analytic word-error probabilities of docs/method.md §12.3
@@ -111,12 +112,12 @@ func TestWordErrorExact(t *testing.T) {
 					if got != uint8(c) {
 						wrong += pr / float64(int(1)<<w)
 					}
-					if Erases(s) && got == Erased {
+					if storage.Erases(s) && got == storage.Erased {
 						erased += pr / float64(int(1)<<w)
 					}
 				}
 			}
-			gw, ge, err := WordError(s, p)
+			gw, ge, err := storage.WordError(s, p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +126,7 @@ func TestWordErrorExact(t *testing.T) {
 			}
 		}
 	}
-	if _, _, err := WordError(Parity{4}, 1.5); err == nil {
+	if _, _, err := storage.WordError(storage.Parity{4}, 1.5); err == nil {
 		t.Error("WordError at p = 1.5 accepted")
 	}
 }
@@ -158,11 +159,11 @@ func TestWordErrorMonteCarlo(t *testing.T) {
 			if got != c {
 				wrong++
 			}
-			if Erases(s) && got == Erased {
+			if storage.Erases(s) && got == storage.Erased {
 				erased++
 			}
 		}
-		pw, pe, err := WordError(s, p)
+		pw, pe, err := storage.WordError(s, p)
 		if err != nil {
 			t.Fatal(err)
 		}

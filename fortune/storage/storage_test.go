@@ -1,37 +1,21 @@
-package storage
+package storage_test
 
 import (
 	"testing"
 
 	"github.com/fortune-go/fortune/fortune/internal/reference"
+	"github.com/fortune-go/fortune/fortune/selfcheck"
+	"github.com/fortune-go/fortune/fortune/storage"
 )
 
-func refEncode(s Scheme, c uint8) uint8 {
-	switch s := s.(type) {
-	case TripleMSB:
-		return reference.EncodeTMSB(c, s.Bits)
-	case Parity:
-		return reference.EncodeParity(c, s.Bits)
-	case Hamming:
-		return reference.EncodeHamming(c, s.Bits, s.Extended)
-	case TMR:
-		return reference.EncodeTMR(c, s.Bits)
-	}
-	return c
-}
+// refEncode and refDecode are selfcheck's plain-Go references (every scheme here has one).
+func refEncode(s storage.Scheme, c uint8) uint8 { return must(selfcheck.RefEncode(s, c)) }
 
-func refDecode(s Scheme, x uint8) uint8 {
-	switch s := s.(type) {
-	case TripleMSB:
-		return reference.DecodeTMSB(x, s.Bits)
-	case Unprotected:
-		return reference.DecodeUnprotected(x, s.Bits)
-	case Parity:
-		return reference.DecodeParity(x, s.Bits)
-	case Hamming:
-		return reference.DecodeHamming(x, s.Bits, s.Extended)
-	case TMR:
-		return reference.DecodeTMR(x, s.Bits)
+func refDecode(s storage.Scheme, x uint8) uint8 { return must(selfcheck.RefDecode(s, x)) }
+
+func must(x uint8, err error) uint8 {
+	if err != nil {
+		panic(err)
 	}
 	return x
 }
@@ -82,14 +66,14 @@ func TestParse(t *testing.T) {
 	for label, want := range map[string]string{"8-bit": "8-bit", "P-4": "P-4", "p5": "P-5", "U-3": "U-3", "u8": "U-8",
 		"PAR-4": "PAR-4", "par7": "PAR-7", "SEC-4": "SEC-4", "sec2": "SEC-2", "SECDED-4": "SECDED-4", "secded-3": "SECDED-3",
 		"TMR-2": "TMR-2", " tmr2 ": "TMR-2"} {
-		s, err := Parse(label)
+		s, err := storage.Parse(label)
 		if err != nil || s.Name() != want {
 			t.Errorf("Parse(%q) = %v, %v; want %s", label, s, err, want)
 		}
 	}
 	for _, bad := range []string{"P-7", "P-1", "U-9", "9-bit", "Q-4", "P-x", "", "PAR-8", "PAR-1", "SEC-5", "SEC-1",
 		"SECDED-5", "TMR-3", "TMR-1", "PA-4", "SECD-4", "SEC", "PAR"} {
-		if _, err := Parse(bad); err == nil {
+		if _, err := storage.Parse(bad); err == nil {
 			t.Errorf("Parse(%q) accepted", bad)
 		}
 	}
@@ -97,11 +81,11 @@ func TestParse(t *testing.T) {
 
 func TestStoredBits(t *testing.T) {
 	for _, c := range []struct {
-		s    Scheme
+		s    storage.Scheme
 		bits int
-	}{{Baseline8{}, 8}, {TripleMSB{5}, 7}, {TripleMSB{4}, 6}, {TripleMSB{3}, 5}, {Unprotected{4}, 4},
-		{Parity{4}, 5}, {Parity{7}, 8}, {Hamming{4, false}, 7}, {Hamming{3, false}, 6}, {Hamming{2, false}, 5},
-		{Hamming{4, true}, 8}, {Hamming{3, true}, 7}, {Hamming{2, true}, 6}, {TMR{2}, 6}} {
+	}{{storage.Baseline8{}, 8}, {storage.TripleMSB{5}, 7}, {storage.TripleMSB{4}, 6}, {storage.TripleMSB{3}, 5}, {storage.Unprotected{4}, 4},
+		{storage.Parity{4}, 5}, {storage.Parity{7}, 8}, {storage.Hamming{4, false}, 7}, {storage.Hamming{3, false}, 6}, {storage.Hamming{2, false}, 5},
+		{storage.Hamming{4, true}, 8}, {storage.Hamming{3, true}, 7}, {storage.Hamming{2, true}, 6}, {storage.TMR{2}, 6}} {
 		if c.s.StoredBits() != c.bits {
 			t.Errorf("%s: StoredBits = %d, want %d", c.s.Name(), c.s.StoredBits(), c.bits)
 		}

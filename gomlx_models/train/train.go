@@ -463,7 +463,7 @@ func (t *trainer) planBudget() {
 	if t.cfg.Budget <= 0 {
 		return
 	}
-	timed := t.step - t.probeFrom - 1
+	timed := t.timedSteps()
 	switch {
 	case timed == 0:
 		t.probeStart = t.now()
@@ -481,10 +481,14 @@ func (t *trainer) planBudget() {
 // unless the run has reached its total or this part of it has timed fewer than
 // BudgetProbeSteps steps (a resumed run's first epoch end may come too soon).
 func (t *trainer) replanAtEpochEnd() {
-	if t.cfg.Budget > 0 && t.planned && t.step < t.total && t.step-t.probeFrom-1 >= BudgetProbeSteps {
+	if t.cfg.Budget > 0 && t.planned && t.step < t.total && t.timedSteps() >= BudgetProbeSteps {
 		t.plan()
 	}
 }
+
+// timedSteps is how many steps of this part of the run the budget has timed: all but the first,
+// which compiles the graph.
+func (t *trainer) timedSteps() int { return t.step - t.probeFrom - 1 }
 
 func isPowerOfTwo(n int) bool { return n > 0 && n&(n-1) == 0 }
 
@@ -497,7 +501,7 @@ func isPowerOfTwo(n int) bool { return n > 0 && n&(n-1) == 0 }
 // than 1%.
 func (t *trainer) plan() {
 	now := t.now()
-	timed := t.step - t.probeFrom - 1
+	timed := t.timedSteps()
 	perStep := max((now.Sub(t.probeStart)-t.evalTime)/time.Duration(timed), 1)
 	left := t.cfg.Budget - t.elapsed - now.Sub(t.started)
 	var perEval time.Duration
