@@ -1,8 +1,6 @@
 package models
 
 import (
-	"slices"
-
 	"github.com/fortune-go/fortune/gomlx_models/nn"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -13,6 +11,10 @@ import (
 // activation is nil and every layer method returns nil); with prepared != nil it only computes
 // the inference-ready weights (activations are nil again); otherwise it builds the graph. So
 // Params(), Prepare() and Forward() cannot disagree on names, shapes or order.
+//
+// Only [net.layer] tells the modes apart, for every layer with weights: each kind of such a
+// layer is one type implementing layer, defined in one place (layer.go, which also lists the
+// steps to add one). The layers without weights only pass a nil x through.
 type net struct {
 	specs    []ParamSpec
 	params   map[string]*Node
@@ -67,212 +69,12 @@ func forward(build func(m *net, x *Node) *Node, params map[string]*Node, x *Node
 
 func (m *net) listing() bool { return m.params == nil }
 
-// param declares (listing) or fetches (graph) one state-dict entry.
-func (m *net) param(name string, kind ParamKind, shape ...int) *Node {
-	if m.listing() {
-		m.specs = append(m.specs, ParamSpec{Name: name, Shape: shape, Kind: kind})
-		return nil
-	}
-	p, ok := m.params[name]
-	if !ok {
-		if kind == BNCount {
-			return nil // Only kept for round trips; optional.
-		}
-		exceptions.Panicf("models: missing parameter %q %v", name, shape)
-	}
-	if !slices.Equal(p.Shape().Dimensions, shape) {
-		exceptions.Panicf("models: parameter %q has shape %s, want %v", name, p.Shape(), shape)
-	}
-	return p
-}
-
 // input converts the (B, C, H, W) batch to the NHWC layout used inside the networks.
 func (m *net) input(x *Node) *Node {
 	if x == nil {
 		return nil
 	}
 	return nn.ToNHWC(x)
-}
-
-// convSpec is an nn.Conv2d's geometry: k(in, out, kh, kw).s(stride).p(ph, pw).withBias(),
-// .maxPool(size, stride) when a max pool follows it (after its batch norm and ReLU), and
-// .at(h, w) when the architecture fixes its input size.
-type convSpec struct {
-	in, out, kh, kw, stride, ph, pw int
-	bias                            bool
-	pool                            nn.Pool
-	inputSize                       [2]int
-}
-
-// k is a kh×kw convolution from in to out channels, stride 1, no padding, no bias.
-func k(in, out, kh, kw int) convSpec { return convSpec{in: in, out: out, kh: kh, kw: kw, stride: 1} }
-
-// s sets the stride.
-func (c convSpec) s(stride int) convSpec { c.stride = stride; return c }
-
-// p sets PyTorch's padding=(ph, pw).
-func (c convSpec) p(ph, pw int) convSpec { c.ph, c.pw = ph, pw; return c }
-
-// withBias adds a bias.
-func (c convSpec) withBias() convSpec { c.bias = true; return c }
-
-// at records the layer's input size (height, width), which lets Prepare choose a size-dependent
-// form of its kernel (nn.ConvConfig.InputSize).
-func (c convSpec) at(h, w int) convSpec { c.inputSize = [2]int{h, w}; return c }
-
-// maxPool follows the layer (convolution, batch norm, ReLU) by max_pool2d(size, stride); the
-// convolution computes it (nn.ConvConfig.MaxPool).
-func (c convSpec) maxPool(size, stride int) convSpec {
-	c.pool = nn.Pool{Size: size, Stride: stride}
-	return c
-}
-
-func (m *net) convParams(name string, c convSpec) (w, b *Node) {
-	w = m.param(name+".weight", ConvWeight, c.out, c.in, c.kh, c.kw)
-	if c.bias {
-		b = m.param(name+".bias", Bias, c.out)
-	}
-	return w, b
-}
-
-func (m *net) convConfig(c convSpec, relu bool) nn.ConvConfig {
-	return nn.ConvConfig{Stride: [2]int{c.stride, c.stride}, Padding: nn.Padding(c.ph, c.pw), ReLU: relu,
-		MaxPool: c.pool, Native: m.mode.UseNativeConv, InputSize: c.inputSize}
-}
-
-// preparedConv is a convolution on its inference-ready weights (Mode.Prepared): its
-// nn.PrepareConv kernel, with the bias folded in or, where PrepareConv keeps it separate, its
-// bias (when it has one or a batch norm was folded into it), followed by a ReLU when relu.
-func (m *net) preparedConv(x *Node, name string, c convSpec, folded, relu bool) *Node {
-	cfg := m.convConfig(c, relu)
-	shape, separate := nn.PreparedConvShape(x.Graph(), c.out, c.in, c.kh, c.kw, cfg, c.bias || folded)
-	kernel := m.preparedParam(name+".weight", shape)
-	var bias *Node
-	if separate {
-		bias = m.preparedParam(name+".bias", []int{c.out})
-	}
-	return nn.Conv2DPrepared(x, kernel, bias, [2]int{c.kh, c.kw}, cfg)
-}
-
-// preparedParam fetches one inference-ready weight and checks its shape (which may depend on
-// the backend).
-func (m *net) preparedParam(name string, want []int) *Node {
-	p, ok := m.params[name]
-	if !ok {
-		exceptions.Panicf("models: missing prepared weight %q (Mode.Prepared takes the output of Prepare)", name)
-	}
-	if !slices.Equal(p.Shape().Dimensions, want) {
-		exceptions.Panicf("models: prepared weight %q has shape %s, want %v", name, p.Shape(), want)
-	}
-	return p
-}
-
-// setPrepared records a convolution's inference-ready weights in a Prepare walk: the kernel and,
-// unless nn.PrepareConv folded it into the kernel, the bias.
-func (m *net) setPrepared(name string, c convSpec, w, b *Node) {
-	kernel, bias := nn.PrepareConv(w, b, m.convConfig(c, false))
-	m.prepared[name+".weight"] = kernel
-	if bias != nil {
-		m.prepared[name+".bias"] = bias
-	}
-}
-
-// conv is the nn.Conv2d named name, followed by a ReLU when relu.
-func (m *net) conv(x *Node, name string, c convSpec, relu bool) *Node {
-	if m.mode.Prepared && x != nil {
-		return m.preparedConv(x, name, c, false, relu)
-	}
-	w, b := m.convParams(name, c)
-	if m.prepared != nil {
-		m.setPrepared(name, c, w, b)
-		return nil
-	}
-	if x == nil {
-		return nil
-	}
-	return nn.Conv2D(x, w, b, m.convConfig(c, relu))
-}
-
-// convBN is the nn.Conv2d named convName followed by the nn.BatchNorm2d(eps) named bnName and,
-// when relu, a ReLU. In inference the batch norm is folded into the convolution's weight and bias
-// (one MatMul with a fused bias+ReLU on the pure-Go backend).
-func (m *net) convBN(x *Node, convName, bnName string, c convSpec, eps float64, relu bool) *Node {
-	if m.mode.Prepared && x != nil {
-		return m.preparedConv(x, convName, c, true, relu)
-	}
-	w, b := m.convParams(convName, c)
-	p := m.bnParams(bnName, c.out)
-	if m.prepared != nil {
-		fw, fb := nn.FoldBatchNorm(w, b, p, eps)
-		m.setPrepared(convName, c, fw, fb)
-		return nil
-	}
-	if x == nil {
-		return nil
-	}
-	if m.mode.Training {
-		cfg := m.convConfig(c, false)
-		cfg.MaxPool = nn.Pool{} // The pool follows the batch norm and the ReLU.
-		y := m.batchNormTraining(nn.Conv2D(x, w, b, cfg), bnName, p, eps)
-		if relu {
-			y = nn.ReLU(y)
-		}
-		return c.pool.Apply(y)
-	}
-	w, b = nn.FoldBatchNorm(w, b, p, eps)
-	return nn.Conv2D(x, w, b, m.convConfig(c, relu))
-}
-
-// bnParams declares or fetches an nn.BatchNorm2d(c)'s entries.
-func (m *net) bnParams(name string, c int) nn.BatchNormParams {
-	p := nn.BatchNormParams{
-		Weight: m.param(name+".weight", BNWeight, c),
-		Bias:   m.param(name+".bias", BNBias, c),
-		Mean:   m.param(name+".running_mean", BNMean, c),
-		Var:    m.param(name+".running_var", BNVar, c),
-	}
-	m.param(name+".num_batches_tracked", BNCount)
-	return p
-}
-
-// batchNormTraining normalizes with batch statistics and records the updated running stats.
-func (m *net) batchNormTraining(x *Node, name string, p nn.BatchNormParams, eps float64) *Node {
-	y, mean, variance := nn.BatchNormTraining(x, p, eps, bnMomentum)
-	m.newStats[name+".running_mean"] = mean
-	m.newStats[name+".running_var"] = variance
-	if count := m.params[name+".num_batches_tracked"]; count != nil {
-		m.newStats[name+".num_batches_tracked"] = AddScalar(count, 1)
-	}
-	return y
-}
-
-// bnMomentum is PyTorch's default BatchNorm2d momentum.
-const bnMomentum = 0.1
-
-// linear is nn.Linear(in, out) named name, followed by a ReLU when relu. Inference runs it on the
-// (I, O) weight of nn.PrepareLinear, prepared in the graph or by Prepare; training on the
-// state-dict weight.
-func (m *net) linear(x *Node, name string, in, out int, relu bool) *Node {
-	if m.mode.Prepared && x != nil {
-		w := m.preparedParam(name+".weight", []int{in, out})
-		b := m.preparedParam(name+".bias", []int{out})
-		return nn.LinearPrepared(x, w, b, relu)
-	}
-	w := m.param(name+".weight", LinearWeight, out, in)
-	b := m.param(name+".bias", Bias, out)
-	if m.prepared != nil {
-		m.prepared[name+".weight"], m.prepared[name+".bias"] = nn.PrepareLinear(w), b
-		return nil
-	}
-	switch {
-	case x == nil:
-		return nil
-	case !m.mode.Training:
-		return nn.LinearPrepared(x, nn.PrepareLinear(w), b, relu)
-	case relu:
-		return nn.LinearReLU(x, w, b)
-	}
-	return nn.Linear(x, w, b)
 }
 
 func (m *net) relu(x *Node) *Node {

@@ -12,6 +12,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/fortune-go/fortune/fortune/graphargs"
 	"github.com/fortune-go/fortune/fortune/inject"
 	"github.com/fortune-go/fortune/fortune/memory"
 	"github.com/fortune-go/fortune/fortune/storage"
@@ -105,8 +106,10 @@ func benchInference(b compute.Backend, m models.Model, bs, runs int) (float64, e
 		return 0, err
 	}
 	names := prep.Names()
-	exec, err := NewExec(b, func(in []*Node) *Node {
-		logits, _ := m.Forward(train.PreparedNodes(names, in[:len(names)]), in[len(names)], models.Mode{Prepared: true})
+	layout := new(graphargs.Layout).Group("weights", len(names)).One("x")
+	exec, err := NewExec(b, func(nodes []*Node) *Node {
+		in := graphargs.Read(layout, nodes)
+		logits, _ := m.Forward(train.PreparedNodes(names, in.Group("weights")), in.One("x"), models.Mode{Prepared: true})
 		return ArgMax(logits, -1, dtypes.Int32)
 	})
 	if err != nil {
@@ -120,11 +123,7 @@ func benchInference(b compute.Backend, m models.Model, bs, runs int) (float64, e
 		x[i] = float32(r.NormFloat64())
 	}
 	xt := tensors.FromFlatDataAndDimensions(x, bs, shape[0], shape[1], shape[2])
-	args := make([]any, 0, len(weights)+1)
-	for _, t := range weights {
-		args = append(args, t)
-	}
-	args = append(args, xt)
+	args := graphargs.Build[*tensors.Tensor](layout).SetGroup("weights", weights).Set("x", xt).Any()
 	sec, err := median(func() (time.Duration, error) {
 		t0 := time.Now()
 		out, err := exec.Call(args...)
@@ -173,7 +172,7 @@ func benchTrial(b compute.Backend, m models.Model, scheme storage.Scheme, ber fl
 	seed := uint64(0)
 	sec, err := median(func() (time.Duration, error) {
 		seed++
-		args := mem.Args(tensors.FromScalar(seed), tensors.FromScalar(ber))
+		args := mem.TrialArgs(seed, ber)
 		t0 := time.Now()
 		out, err := exec.Call(args...)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -151,5 +150,3 @@ func mkdir(flagName, dir string) error {
 	}
 	return nil
 }
-
-func weightsPath(dir, model string) string { return filepath.Join(dir, model+".safetensors") }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -134,7 +135,7 @@ func TestGPUScriptDryRun(t *testing.T) {
 		t.Errorf("the second run added no trials (%d, then %d)\n%s", len(before), len(after), log)
 	}
 	for k, r := range before {
-		if after[k] != r {
+		if !reflect.DeepEqual(after[k], r) {
 			t.Errorf("trial %s changed on resume: %+v, then %+v", k, r, after[k])
 			break
 		}

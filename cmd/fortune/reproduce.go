@@ -1,22 +1,21 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
 
-	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/fortune-go/fortune/fortune/campaign"
 	"github.com/fortune-go/fortune/fortune/metrics"
 	models "github.com/fortune-go/fortune/gomlx_models"
-	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
-	"github.com/fortune-go/fortune/gomlx_models/train"
+	"github.com/fortune-go/fortune/gomlx_models/weights"
 )
 
 // profile is a preset of reproduce.
@@ -118,7 +117,7 @@ func runReproduce(args []string) error {
 		var results []string
 		for _, name := range p.models {
 			m, _ := models.New(name)
-			wpath, err := findOrTrain(b, info, &c, m, *weightsDir, p, *seed)
+			wpath, err := findOrTrain(b, &c, m, *weightsDir, p, *seed)
 			if err != nil {
 				return err
 			}
@@ -148,98 +147,19 @@ func runReproduce(args []string) error {
 	return nil
 }
 
-// findOrTrain returns the weights of m in dir, training them there when they are missing or
-// unfinished. dir/MODEL.safetensors is used as it is when it holds no training progress (plain
-// weights, e.g. converted from PyTorch or a final export) or is a finished training checkpoint
-// of ours; an unfinished one (its step below its planned steps, see trainingProgress) is
-// resumed. Without a usable MODEL.safetensors, dir/MODEL.pt is used. With a budget, training
-// follows fortune train --budget's recipe.
-func findOrTrain(b compute.Backend, info backend.Info, c *common, m models.Model, dir string, p profile, seed uint64) (string, error) {
-	st := weightsPath(dir, m.Name())
-	pt := filepath.Join(dir, m.Name()+".pt")
-	_, ptErr := os.Stat(pt)
-	if _, err := os.Stat(st); err == nil {
-		pr, err := trainingProgress(st)
-		if err != nil {
-			return "", fmt.Errorf("--weights-dir: %w", err)
-		}
-		switch {
-		case !pr.training:
-			return st, nil
-		case !pr.known:
-			fmt.Fprintf(os.Stderr, "%s: training checkpoint at step %d without the settings that tell its planned length: used as it is\n", st, pr.step)
-			return st, nil
-		case pr.step >= pr.planned:
-			return st, nil
-		case ptErr == nil:
-			fmt.Fprintf(os.Stderr, "%s is an unfinished training checkpoint (step %d of %d): using %s\n", st, pr.step, pr.planned, pt)
-			return pt, nil
-		}
-		fmt.Fprintf(os.Stderr, "%s is an unfinished training checkpoint (step %d of %d): resuming its training\n", st, pr.step, pr.planned)
-	} else if ptErr == nil {
-		return pt, nil
-	} else {
-		fmt.Fprintf(os.Stderr, "no weights for %s in %s: training from scratch\n", m.Name(), dir)
-	}
-	o := trainOptions{model: m.Name(), epochs: p.epochs, batch: 128, lr: 0.05, weightDecay: 5e-4, seed: seed, out: st, budget: p.budget,
-		init: train.InitPyTorch.String()}
+// findOrTrain returns the weights of m in dir under the rule of package weights (a plain or
+// finished MODEL.safetensors as it is, else MODEL.pt, else training or resuming into
+// MODEL.safetensors), training with the profile's recipe: fortune train's defaults, the
+// profile's epochs, and with a budget the budgeted recipe.
+func findOrTrain(b compute.Backend, c *common, m models.Model, dir string, p profile, seed uint64) (string, error) {
+	r := weights.DefaultRecipe()
+	r.Epochs, r.Seed = p.epochs, seed
 	if p.budget > 0 {
-		o.warmup, o.smooth = budgetWarmup, budgetSmoothing
+		r = r.Budgeted(p.budget)
 	}
-	if _, err := trainModel(b, info, c, m, o); err != nil {
-		return "", err
-	}
-	return st, nil
-}
-
-// progress is the training state a weights file records.
-type progress struct {
-	training      bool // The file holds our trainer's progress (a "step" entry).
-	known         bool // planned is known.
-	step, planned int
-}
-
-// Metadata keys of our trainer's checkpoints (gomlx_models/train): the step reached, the steps
-// a budgeted run planned, and the settings that give an unbudgeted run's length.
-const (
-	metaStep         = "step"
-	metaPlannedSteps = "planned_steps"
-	metaEpochs       = "train.epochs"
-	metaBatchSize    = "train.batch_size"
-	metaExamples     = "train.examples"
-)
-
-// trainingProgress reads the string metadata of a safetensors file (its header only) and
-// says whether it is a training checkpoint of ours and how far its training went: planned is
-// planned_steps when recorded (a budgeted run that fixed its length), else
-// train.epochs × ⌊train.examples / train.batch_size⌋, the trainer's own count.
-func trainingProgress(path string) (progress, error) {
-	meta, err := checkpoint.ReadSafetensorsMetadata(path)
-	if err != nil {
-		return progress{}, err
-	}
-	v, ok := meta[metaStep]
-	if !ok {
-		return progress{}, nil
-	}
-	pr := progress{training: true}
-	if pr.step, err = strconv.Atoi(v); err != nil || pr.step < 0 {
-		return progress{}, fmt.Errorf("%s: training step %q is not a count", path, v)
-	}
-	if v, ok := meta[metaPlannedSteps]; ok {
-		if pr.planned, err = strconv.Atoi(v); err != nil || pr.planned < 0 {
-			return progress{}, fmt.Errorf("%s: %s %q is not a count", path, metaPlannedSteps, v)
-		}
-		pr.known = true
-		return pr, nil
-	}
-	epochs, e1 := strconv.Atoi(meta[metaEpochs])
-	batch, e2 := strconv.Atoi(meta[metaBatchSize])
-	examples, e3 := strconv.Atoi(meta[metaExamples])
-	if e1 == nil && e2 == nil && e3 == nil && epochs > 0 && batch > 0 && examples >= 0 {
-		pr.planned, pr.known = epochs*(examples/batch), true
-	}
-	return pr, nil
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return weights.FindOrTrain(ctx, b, m, dir, r, c.weightsOptions(false))
 }
 
 func joinFloats(fs []float64) string {

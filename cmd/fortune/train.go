@@ -11,10 +11,9 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/fortune-go/fortune/data"
-	"github.com/fortune-go/fortune/fortune/backend"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/train"
+	"github.com/fortune-go/fortune/gomlx_models/weights"
 )
 
 // trainOptions are the training flags.
@@ -51,52 +50,33 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.lines, "log-lines", false, "progress as one line per 50 steps instead of an updating bar")
 }
 
-// The budgeted recipe: a one-cycle schedule (linear warm-up over 15% of the steps, cosine decay)
-// and label smoothing 0.1, which converge faster in few epochs.
-const (
-	budgetWarmup    = 0.15
-	budgetSmoothing = 0.1
-)
-
-// budgetDefaults sets the budgeted recipe's warm-up and label smoothing where the flags were not
-// given.
-func (o *trainOptions) budgetDefaults(fs *flag.FlagSet) {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if !given["warmup"] {
-		o.warmup = budgetWarmup
-	}
-	if !given["label-smoothing"] {
-		o.smooth = budgetSmoothing
-	}
-}
-
-func (o *trainOptions) validate() error {
-	if o.epochs < 0 {
-		return fmt.Errorf("--epochs: %d, want ≥ 1", o.epochs)
-	}
+// recipe returns the training recipe the flags describe; with a budget, the budgeted recipe's
+// warm-up and label smoothing apply where their flags were not given.
+func (o *trainOptions) recipe(fs *flag.FlagSet) (weights.Recipe, error) {
+	r := weights.Recipe{Epochs: o.epochs, BatchSize: o.batch, LR: o.lr, WeightDecay: o.weightDecay, Warmup: o.warmup,
+		LabelSmoothing: o.smooth, Budget: o.budget, Seed: o.seed, TrainImages: o.limit, EvalImages: o.evalLimit}
 	if o.batch < 1 {
-		return fmt.Errorf("--batch: %d, want ≥ 1", o.batch)
+		return r, fmt.Errorf("--batch: %d, want ≥ 1", o.batch)
 	}
 	if !(o.lr > 0) {
-		return fmt.Errorf("--lr: %g, want > 0", o.lr)
+		return r, fmt.Errorf("--lr: %g, want > 0", o.lr)
 	}
-	if o.weightDecay < 0 {
-		return fmt.Errorf("--weight-decay: %g, want ≥ 0", o.weightDecay)
+	var err error
+	if r.Init, err = train.ParseInitScheme(o.init); err != nil {
+		return r, fmt.Errorf("--init: %w", err)
 	}
-	if !(o.warmup >= 0 && o.warmup < 1) {
-		return fmt.Errorf("--warmup: %g, want a fraction in [0, 1)", o.warmup)
+	if o.budget > 0 && fs != nil {
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		b := r.Budgeted(o.budget)
+		if !given["warmup"] {
+			r.Warmup = b.Warmup
+		}
+		if !given["label-smoothing"] {
+			r.LabelSmoothing = b.LabelSmoothing
+		}
 	}
-	if !(o.smooth >= 0 && o.smooth < 1) {
-		return fmt.Errorf("--label-smoothing: %g, want in [0, 1)", o.smooth)
-	}
-	if o.budget < 0 {
-		return fmt.Errorf("--budget: %s, want > 0", o.budget)
-	}
-	if _, err := train.ParseInitScheme(o.init); err != nil {
-		return fmt.Errorf("--init: %w", err)
-	}
-	return nil
+	return r, r.Validate()
 }
 
 func runTrain(args []string) error {
@@ -108,24 +88,22 @@ func runTrain(args []string) error {
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
-	if o.budget > 0 {
-		o.budgetDefaults(fs)
-	}
-	if err := o.validate(); err != nil {
+	r, err := o.recipe(fs)
+	if err != nil {
 		return err
 	}
 	m, err := newModel(o.model)
 	if err != nil {
 		return err
 	}
-	b, info, err := c.open()
+	b, _, err := c.open()
 	if err != nil {
 		return err
 	}
 	if o.out == "" {
-		o.out = weightsPath(filepath.Join("runs", "weights"), m.Name())
+		o.out = weights.Path(filepath.Join("runs", "weights"), m.Name())
 	}
-	res, err := trainModel(b, info, &c, m, o)
+	res, err := trainModel(b, &c, m, o.out, r, o.lines)
 	if err != nil {
 		return err
 	}
@@ -134,58 +112,15 @@ func runTrain(args []string) error {
 	return nil
 }
 
-// trainModel trains m on its dataset's training split with the given options and returns the
-// result; the checkpoint at o.out is written every epoch and resumed when present.
-func trainModel(b compute.Backend, info backend.Info, c *common, m models.Model, o trainOptions) (*train.Result, error) {
-	if err := mkdir("--out", filepath.Dir(o.out)); err != nil {
-		return nil, err
-	}
-	ds, err := c.dataset(m, data.Train, o.limit)
-	if err != nil {
-		return nil, err
-	}
-	eval, err := c.dataset(m, data.Test, o.evalLimit)
-	if err != nil {
-		return nil, err
-	}
-	cfg := train.DefaultConfig()
-	cfg.Epochs, cfg.BatchSize, cfg.LR, cfg.WeightDecay, cfg.Seed = o.epochs, o.batch, o.lr, o.weightDecay, o.seed
-	cfg.WarmupFraction, cfg.LabelSmoothing, cfg.Budget = o.warmup, o.smooth, o.budget
-	if cfg.InitScheme, err = train.ParseInitScheme(o.init); err != nil {
-		return nil, fmt.Errorf("--init: %w", err)
-	}
-	if cfg.Epochs == 0 {
-		cfg.Epochs = 30
-		if m.Name() == "lenet5" || m.Name() == "lenet5_cifar" {
-			cfg.Epochs = 4
-		}
-	}
-	if m.Dataset() == "cifar10" {
-		p := data.CIFAR10Input()
-		pad := make([]float32, 3)
-		for i := range pad {
-			pad[i] = -p.Mean[i] / p.Std[i]
-		}
-		cfg.Augment = train.CIFARAugment(pad)
-	}
-	cfg.CheckpointPath, cfg.Eval, cfg.Progress = o.out, eval, c.progress()
-	if o.lines {
-		cfg.ProgressStyle, cfg.ProgressEvery = train.ProgressLines, 50
-	}
+// trainModel trains m with recipe r into the checkpoint out (written every epoch; an existing
+// one is resumed; Ctrl-C stops it at the next step, resumable) and returns the result.
+func trainModel(b compute.Backend, c *common, m models.Model, out string, r weights.Recipe, lines bool) (*train.Result, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	budget := ""
-	if cfg.Budget > 0 {
-		budget = fmt.Sprintf(" (at most; budget %s)", cfg.Budget)
-	}
-	fmt.Fprintf(os.Stderr, "training %s on %d images (%s), %d epochs%s, batch %d, backend %s\n",
-		m.Name(), ds.Len(), ds.Input.Name, cfg.Epochs, budget, cfg.BatchSize, info.Config)
-	res, err := train.Train(ctx, b, m, ds, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("training %s: %w", m.Name(), err)
-	}
-	if res.Stopped {
-		return nil, fmt.Errorf("training %s interrupted; run again to resume from %s", m.Name(), o.out)
-	}
-	return res, nil
+	return weights.Train(ctx, b, m, out, r, c.weightsOptions(lines))
+}
+
+// weightsOptions are the data, progress and log of training runs.
+func (c *common) weightsOptions(lines bool) weights.Options {
+	return weights.Options{Data: c.dataset, Progress: c.progress(), Lines: lines, Log: os.Stderr}
 }

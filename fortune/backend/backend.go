@@ -283,8 +283,9 @@ func simdNote(name string) string {
 }
 
 // newBackend creates the backend, turning a panic of the underlying library into an error.
-// The pure-Go backend announces a parallelism option on stdout, which is a command's output:
-// the announcement goes to stderr instead.
+// The pure-Go backend announces its parallelism option on stdout ("Go backend: parallelism
+// set to -1"), which would be a command's output and a line in every notebook cell; the
+// configuration is in Info already, so the announcement is discarded.
 func newBackend(config string) (b compute.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -292,13 +293,16 @@ func newBackend(config string) (b compute.Backend, err error) {
 		}
 	}()
 	if strings.HasPrefix(config, gobackend.BackendName+":") {
-		stdoutMu.Lock()
-		stdout := os.Stdout
-		os.Stdout = os.Stderr
-		defer func() {
-			os.Stdout = stdout
-			stdoutMu.Unlock()
-		}()
+		if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+			stdoutMu.Lock()
+			stdout := os.Stdout
+			os.Stdout = null
+			defer func() {
+				os.Stdout = stdout
+				stdoutMu.Unlock()
+				null.Close()
+			}()
+		}
 	}
 	return compute.NewWithConfig(config)
 }

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -89,5 +90,33 @@ func TestRequestedXLAFails(t *testing.T) {
 	t.Setenv(compute.ConfigEnvVar, "xla:"+missing)
 	if _, _, err := New(""); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("New(\"\") with $%s=xla:%s: %v, want an error naming the plugin", compute.ConfigEnvVar, missing, err)
+	}
+}
+
+// TestGoBackendQuiet: creating a pure-Go backend prints nothing: the library's parallelism
+// announcement would otherwise be a line of every command's output and of every notebook cell.
+func TestGoBackendQuiet(t *testing.T) {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = outW, errW
+	b, err := newBackend(GoConfig)
+	os.Stdout, os.Stderr = stdout, stderr
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Finalize()
+	printed, _ := io.ReadAll(outR)
+	logged, _ := io.ReadAll(errR)
+	if len(printed)+len(logged) > 0 {
+		t.Errorf("creating %s printed %q on stdout and %q on stderr, want nothing", GoConfig, printed, logged)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/graphargs"
 	"github.com/fortune-go/fortune/fortune/inject"
 	"github.com/fortune-go/fortune/fortune/memory"
 	"github.com/fortune-go/fortune/fortune/quant"
@@ -309,18 +310,27 @@ func (r *runner) loadBatches() error {
 	return nil
 }
 
-// inferenceGraph: prepared weights (r.prepare.Names() order), x, y [, dropout seed] → number of correct
-// predictions.
-func (r *runner) inferenceGraph(in []*Node) *Node {
-	names := r.prepare.Names()
-	n := len(names)
-	params := train.PreparedNodes(names, in[:n])
-	x, y := in[n], in[n+1]
+// inferenceLayout describes the inputs of the inference graph: the group "weights" (prepared,
+// in r.prepare.Names() order, so known once Prepare has run), "x", "y" and, with legacy dropout,
+// "dropout seed".
+func (r *runner) inferenceLayout() *graphargs.Layout {
+	l := new(graphargs.Layout).Group("weights", len(r.prepare.Names())).One("x").One("y")
+	if r.s.LegacyDropout {
+		l.One("dropout seed")
+	}
+	return l
+}
+
+// inferenceGraph: inputs as inferenceLayout describes them → number of correct predictions.
+func (r *runner) inferenceGraph(nodes []*Node) *Node {
+	in := graphargs.Read(r.inferenceLayout(), nodes)
+	params := train.PreparedNodes(r.prepare.Names(), in.Group("weights"))
 	mode := models.Mode{LegacyDropout: r.s.LegacyDropout, Prepared: true}
 	if r.s.LegacyDropout {
-		mode.DropoutSeed = in[n+2]
+		mode.DropoutSeed = in.One("dropout seed")
 	}
-	logits, _ := r.Model.Forward(params, x, mode)
+	logits, _ := r.Model.Forward(params, in.One("x"), mode)
+	y := in.One("y")
 	pred := ArgMax(logits, -1, dtypes.Int32)
 	return ReduceAllSum(ConvertDType(Equal(pred, y), dtypes.Int32))
 }
@@ -344,20 +354,16 @@ func (r *runner) evaluate(ws []*tensors.Tensor, dropoutSeed uint64, batches int)
 			w.FinalizeAll()
 		}
 	}()
-	args := make([]any, 0, len(weights)+3)
-	for _, w := range weights {
-		args = append(args, w)
-	}
-	n := len(args)
+	args := graphargs.Build[*tensors.Tensor](r.inferenceLayout()).SetGroup("weights", weights)
 	correct := 0
 	for b := range batches {
-		args = append(args[:n], r.xs[b], r.ys[b])
+		args.Set("x", r.xs[b]).Set("y", r.ys[b])
 		var seed *tensors.Tensor
 		if r.s.LegacyDropout {
 			seed = tensors.FromScalar(splitmix.Stream(dropoutSeed, uint64(b)))
-			args = append(args, seed)
+			args.Set("dropout seed", seed)
 		}
-		out, err := r.infer.Call(args...)
+		out, err := r.infer.Call(args.Any()...)
 		if seed != nil {
 			seed.FinalizeAll()
 		}
@@ -562,7 +568,7 @@ func (r *runner) timing(st *Store, vg *variantGraphs, name string) error {
 		ds[i] = d.Seconds()
 	}
 	sort.Float64s(ds)
-	return st.Append(Record{Kind: "timing", Model: r.s.Model, Variant: name, Seconds: ds[runs/2], Runs: runs})
+	return st.Append(Record{Kind: "timing", Model: r.s.Model, Variant: name, Seconds: ds[runs/2], Runs: runs, Durations: ds})
 }
 
 func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name string, ber float64, golden Record) error {
@@ -591,7 +597,7 @@ func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name 
 			if err != nil {
 				return fmt.Errorf("campaign %s BER %g: %w", name, ber, err)
 			}
-			out, err := faulty.Call(vg.mem.Args(tensors.FromScalar(seed), tensors.FromScalar(ber))...)
+			out, err := faulty.Call(vg.mem.TrialArgs(seed, ber)...)
 			if err != nil {
 				return fmt.Errorf("campaign %s BER %g trial %d: %w", name, ber, t, err)
 			}

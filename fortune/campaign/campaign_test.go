@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -284,6 +285,10 @@ func TestClassicCodesCampaign(t *testing.T) {
 			golden[r.Variant] = r
 		case "timing":
 			timed[r.Variant] = true
+			if len(r.Durations) != r.Runs || !slices.IsSorted(r.Durations) || r.Seconds != r.Durations[r.Runs/2] {
+				t.Errorf("%s timing: median %g of %d runs, durations %v: want every run, ascending, the median among them",
+					r.Variant, r.Seconds, r.Runs, r.Durations)
+			}
 		case "trial":
 			trials[r.Variant]++
 			if r.Sites == 0 {

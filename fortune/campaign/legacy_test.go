@@ -96,7 +96,7 @@ func TestLegacyQuantizesUnlistedLayers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := faulty.Call(vg.mem.Args(tensors.FromScalar(uint64(5)), tensors.FromScalar(1e-4))...)
+		out, err := faulty.Call(vg.mem.TrialArgs(5, 1e-4)...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,8 @@ import (
 //     Faults is the number of faults injected: F = ⌊BER·n⌋ for the distinct, replacement and
 //     legacy placements, and for bernoulli (a random count, BER·n on average) the number of
 //     bits that flipped in this trial; Sites is the number of distinct bit positions changed;
-//   - "timing": median execution time of fault-free protected inference (Variant, Seconds, Runs).
+//   - "timing": median execution time of fault-free protected inference (Variant, Seconds, Runs),
+//     with every run's time in Durations (ascending; absent from files written before it was).
 type Record struct {
 	Kind       string      `json:"kind"`
 	Settings   *Settings   `json:"settings,omitempty"`
@@ -42,6 +43,7 @@ type Record struct {
 	HeldBytes  int64       `json:"held_bytes,omitempty"`
 	Seconds    float64     `json:"seconds,omitempty"`
 	Runs       int         `json:"runs,omitempty"`
+	Durations  []float64   `json:"durations,omitempty"`
 }
 
 // Accuracy returns Correct/Total in percent.

@@ -18,6 +18,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/fortune-go/fortune/fortune/graphargs"
 	"github.com/fortune-go/fortune/fortune/inject"
 	"github.com/fortune-go/fortune/fortune/quant"
 	"github.com/fortune-go/fortune/fortune/storage"
@@ -221,36 +222,64 @@ func Read(words *Node, codes, scales, zeros []*Node, layers []Layer, scheme stor
 	return out
 }
 
-// Args lists the inputs of the graphs ReadGraph and TrialGraph build: the words, then extra
-// (for a trial: the uint64 seed and the float64 BER), then every layer's scale and zero point,
-// then the fixed layers' codes.
-func (m *Memory) Args(extra ...any) []any {
-	a := append([]any{m.Words}, extra...)
-	for _, s := range m.Scales {
-		a = append(a, s)
+// ReadLayout describes the inputs of ReadGraph: "words", the groups "scales" and "zeros" (one
+// per layer, in the order of Layers) and the group "codes" (one per fixed layer). Args builds
+// them.
+func (m *Memory) ReadLayout() *graphargs.Layout { return m.layout(false) }
+
+// TrialLayout describes the inputs of a TrialGraph: those of ReadLayout with, after "words", the
+// uint64 "seed" and the float64 "ber". TrialArgs builds them.
+func (m *Memory) TrialLayout() *graphargs.Layout { return m.layout(true) }
+
+func (m *Memory) layout(trial bool) *graphargs.Layout {
+	l := new(graphargs.Layout).One("words")
+	if trial {
+		l.One("seed").One("ber")
 	}
-	for _, z := range m.Zeros {
-		a = append(a, z)
+	fixed := 0
+	for _, ly := range m.Layers {
+		if ly.Fixed {
+			fixed++
+		}
 	}
-	for _, c := range m.Codes {
-		a = append(a, c)
-	}
-	return a
+	return l.Group("scales", len(m.Layers)).Group("zeros", len(m.Layers)).Group("codes", fixed)
 }
 
-// ReadGraph is the graph function of a fault-free read: inputs as Args() lists them, outputs
-// the float32 weights of every layer, fixed ones included, in the order of Layers.
-func (m *Memory) ReadGraph(in []*Node) []*Node {
-	n := len(m.Layers)
-	return Read(in[0], in[1+2*n:], in[1:1+n], in[1+n:1+2*n], m.Layers, m.Scheme, m.Quant)
+// args fills the memory's tensors into a ReadLayout or TrialLayout argument list.
+func (m *Memory) args(l *graphargs.Layout) *graphargs.Args[*tensors.Tensor] {
+	return graphargs.Build[*tensors.Tensor](l).Set("words", m.Words).
+		SetGroup("scales", m.Scales).SetGroup("zeros", m.Zeros).SetGroup("codes", m.Codes)
+}
+
+// Args returns the arguments of ReadGraph (see ReadLayout), for Exec.Call.
+func (m *Memory) Args() []any { return m.args(m.ReadLayout()).Any() }
+
+// TrialArgs returns the arguments of a TrialGraph with the given seed and BER (see
+// TrialLayout), for Exec.Call.
+func (m *Memory) TrialArgs(seed uint64, ber float64) []any {
+	return m.args(m.TrialLayout()).Set("seed", tensors.FromScalar(seed)).Set("ber", tensors.FromScalar(ber)).Any()
+}
+
+// ReadGraph is the graph function of a fault-free read: inputs as ReadLayout describes them,
+// outputs the float32 weights of every layer, fixed ones included, in the order of Layers.
+func (m *Memory) ReadGraph(nodes []*Node) []*Node {
+	in := graphargs.Read(m.ReadLayout(), nodes)
+	return m.read(in.One("words"), in)
+}
+
+// read is Read of words with the scales, zeros and codes of in.
+func (m *Memory) read(words *Node, in *graphargs.Args[*Node]) []*Node {
+	return Read(words, in.Group("codes"), in.Group("scales"), in.Group("zeros"), m.Layers, m.Scheme, m.Quant)
 }
 
 // TrialGraph returns the graph function of one fault trial with the given plan: inputs as
-// Args(seed, ber) lists them; outputs the float32 weights of every layer, then inject's
+// TrialLayout describes them; outputs the float32 weights of every layer, then inject's
 // statistics vector.
 func (m *Memory) TrialGraph(plan inject.Plan) func(in []*Node) []*Node {
-	return func(in []*Node) []*Node {
-		words, stats := inject.Inject(in[0], in[1], in[2], plan)
-		return append(m.ReadGraph(append([]*Node{words}, in[3:]...)), stats)
+	layout := m.TrialLayout()
+	return func(nodes []*Node) []*Node {
+		in := graphargs.Read(layout, nodes)
+		words, stats := inject.Inject(in.One("words"), in.One("seed"), in.One("ber"), plan)
+		return append(m.read(words, in), stats)
 	}
 }

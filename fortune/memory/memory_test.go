@@ -3,6 +3,7 @@ package memory
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -59,10 +60,10 @@ func benchTrial(b *testing.B, be compute.Backend, s storage.Scheme) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	exec.MustCall(m.Args(tensors.FromScalar(uint64(0)), tensors.FromScalar(ber))...) // Compile.
+	exec.MustCall(m.TrialArgs(0, ber)...) // Compile.
 	b.ResetTimer()
 	for i := range b.N {
-		out := exec.MustCall(m.Args(tensors.FromScalar(uint64(i+1)), tensors.FromScalar(ber))...)
+		out := exec.MustCall(m.TrialArgs(uint64(i+1), ber)...)
 		for _, o := range out {
 			o.FinalizeAll()
 		}
@@ -101,7 +102,7 @@ func TestFixedLayers(t *testing.T) {
 			f, _ := inject.Count(ber, with.StoredBits())
 			plan := with.Plan(inject.Distinct, inject.SignXOR, inject.CapacityFor(inject.Distinct, f, with.StoredBits()))
 			trial := func(m *Memory) []*tensors.Tensor {
-				out, err := MustNewExec(b, m.TrialGraph(plan)).Call(m.Args(tensors.FromScalar(uint64(seed)), tensors.FromScalar(ber))...)
+				out, err := MustNewExec(b, m.TrialGraph(plan)).Call(m.TrialArgs(seed, ber)...)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -177,4 +178,37 @@ func TestGoldenReadClassicCodes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLayouts: the trial layout is the read layout with the seed and the BER after the words,
+// Args and TrialArgs fill them, and a graph called with the other one's arguments fails with an
+// error that names the layout rather than reading the wrong inputs.
+func TestLayouts(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	layers, ws := randomLayers(r, [][]int{{4, 3}, {2, 4}})
+	_, fws := randomLayers(r, [][]int{{3, 2}})
+	layers = append(layers, FixedLayers([]string{"fixed"}, [][]int{{3, 2}})...)
+	b := backendtest.Go(t)
+	m, err := Build(b, storage.TripleMSB{Bits: 4}, layers, append(ws, fws...), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.ReadLayout().String(), "words, scales[3], zeros[3], codes[1]"; got != want {
+		t.Errorf("ReadLayout %q, want %q", got, want)
+	}
+	if got, want := m.TrialLayout().String(), "words, seed, ber, scales[3], zeros[3], codes[1]"; got != want {
+		t.Errorf("TrialLayout %q, want %q", got, want)
+	}
+	if a, ta := m.Args(), m.TrialArgs(1, 0.5); len(a) != 8 || len(ta) != 10 || a[0] != m.Words || ta[0] != m.Words ||
+		a[1] != m.Scales[0] || ta[3] != m.Scales[0] || a[7] != m.Codes[0] || ta[9] != m.Codes[0] {
+		t.Errorf("Args %v, TrialArgs %v: not in the layouts' order", a, ta)
+	}
+	exec, err := NewExec(b, m.ReadGraph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	if _, err := exec.Call(m.TrialArgs(1, 0.5)...); err == nil || !strings.Contains(err.Error(), "10 inputs, want 8") {
+		t.Errorf("ReadGraph called with a trial's arguments: error %v", err)
+	}
 }

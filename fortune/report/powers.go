@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -190,4 +191,51 @@ func (h supText) Draw(c vg.Canvas, txt string, sty text.Style, pt vg.Point) {
 	if sty.Rotation != 0 {
 		c.Pop()
 	}
+}
+
+// TextHandler is the figures' text handler (text.Plain that draws the superscripts of
+// PowerLabel, which the figures' font lacks). Set it on the tick labels of a plot of one's
+// own that uses PowerTicks or DecadeTicks.
+var TextHandler text.Handler = supHandler
+
+// PowerTicks marks a log axis (plot.LogScale) with labelled ticks at exactly its values,
+// written as powers of ten (PowerLabel: 3·10⁻⁴), e.g. the BERs a campaign ran; values out of
+// the axis' range are left out. Draw the labels with TextHandler.
+type PowerTicks []float64
+
+// Ticks implements plot.Ticker.
+func (t PowerTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for _, v := range t {
+		if v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
+			ticks = append(ticks, plot.Tick{Value: v, Label: PowerLabel(v)})
+		}
+	}
+	return ticks
+}
+
+// DecadeTicks marks a log axis (plot.LogScale) with labelled powers of ten (10⁻⁵) and
+// unlabelled minor ticks at 2…9 × 10^k. Draw the labels with TextHandler.
+type DecadeTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (DecadeTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0 && hi >= lo) || !finite(lo) || !finite(hi) {
+		return nil
+	}
+	var ticks []plot.Tick
+	for k := int(math.Floor(math.Log10(lo))); k <= int(math.Ceil(math.Log10(hi))); k++ {
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * math.Pow10(k)
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 {
+				t.Label = PowerLabel(v)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }

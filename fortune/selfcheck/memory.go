@@ -69,7 +69,7 @@ func compareRead(b compute.Backend, s storage.Scheme, layers []memory.Layer, ws 
 		return 0, err
 	}
 	defer exec.Finalize()
-	out, err := exec.Call(m.Args(tensors.FromScalar(uint64(seed)), tensors.FromScalar(ber))...)
+	out, err := exec.Call(m.TrialArgs(seed, ber)...)
 	if err != nil {
 		return 0, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/graphargs"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 	"github.com/fortune-go/fortune/gomlx_models/train"
@@ -153,19 +154,17 @@ func forwardAgainst(check, name string, b, ref compute.Backend, native bool, aga
 // runForward returns the logits of m on b.
 func runForward(b compute.Backend, m models.Model, params []*tensors.Tensor, x *tensors.Tensor, mode models.Mode) ([]float32, error) {
 	specs := m.Params()
-	exec, err := NewExec(b, func(in []*Node) *Node {
-		logits, _ := m.Forward(train.ParamNodes(specs, in[:len(specs)]), in[len(specs)], mode)
+	layout := new(graphargs.Layout).Group("params", len(specs)).One("x")
+	exec, err := NewExec(b, func(nodes []*Node) *Node {
+		in := graphargs.Read(layout, nodes)
+		logits, _ := m.Forward(train.ParamNodes(specs, in.Group("params")), in.One("x"), mode)
 		return logits
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer exec.Finalize()
-	args := make([]any, 0, len(params)+1)
-	for _, p := range params {
-		args = append(args, p)
-	}
-	out, err := exec.Call(append(args, x)...)
+	out, err := exec.Call(graphargs.Build[*tensors.Tensor](layout).SetGroup("params", params).Set("x", x).Any()...)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gomlx/compute"
 	"gonum.org/v1/plot"
@@ -29,9 +30,11 @@ import (
 	"github.com/fortune-go/fortune/data"
 	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/fortune-go/fortune/fortune/campaign"
+	"github.com/fortune-go/fortune/fortune/metrics"
+	"github.com/fortune-go/fortune/fortune/report"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
-	"github.com/fortune-go/fortune/gomlx_models/train"
+	"github.com/fortune-go/fortune/gomlx_models/weights"
 )
 
 // Environment variables that override the notebooks' settings without editing them.
@@ -49,22 +52,24 @@ const (
 
 // Settings are everything a notebook's numbers depend on. Each notebook prints them first.
 type Settings struct {
-	// Profile is "cpu" (LeNet-5, small subsets, minutes on a laptop) or "paper" (the paper's
-	// networks, full test sets, the paper's BERs and 20 trials: meant for a GPU).
+	// Profile is "cpu" (LeNet-5, whole training and test sets, minutes on a laptop) or "paper"
+	// (the paper's networks, full test sets, the paper's BERs and 20 trials: meant for a GPU).
 	Profile string `json:"profile"`
 	// Model is the registry name of the network (models.New).
 	Model string `json:"model"`
-	// Weights is an FP32 checkpoint to load; empty means train (TrainImages, TrainEpochs) and
-	// cache the result.
+	// Weights is an FP32 checkpoint to load; empty means train with Train, once, and cache the
+	// result.
 	Weights string `json:"weights,omitempty"`
-	// TrainImages is how many training images the brief training uses (0: all).
-	TrainImages int `json:"train_images"`
-	// TrainEpochs, TrainBatch and TrainLR configure that training (SGD, cosine schedule).
-	TrainEpochs int     `json:"train_epochs"`
-	TrainBatch  int     `json:"train_batch"`
-	TrainLR     float64 `json:"train_lr"`
-	// EvalImages is how many test images every accuracy is measured on (0: all).
+	// Train is the training recipe when Weights is empty (package weights: the rule and
+	// recipe fortune train and fortune reproduce use).
+	Train weights.Recipe `json:"train"`
+	// EvalImages is how many test images the fault-free accuracies are measured on (0: all).
 	EvalImages int `json:"eval_images"`
+	// CampaignImages is how many test images each campaign trial (and its golden run) is
+	// evaluated on (0: all). A trial's drop is paired (the same images with and without faults),
+	// so its spread comes from where the faults land far more than from which images are used:
+	// trials buy more precision than images.
+	CampaignImages int `json:"campaign_images"`
 	// EvalBatch is the evaluation batch size.
 	EvalBatch int `json:"eval_batch"`
 	// Variants are the storage variants of the campaign ("8-bit", "P-w", "U-w").
@@ -84,7 +89,9 @@ type Settings struct {
 // For returns the settings of a profile ("cpu" or "paper"; "" reads $FORTUNE_PROFILE and
 // defaults to "cpu"), with $FORTUNE_MODEL and $FORTUNE_WEIGHTS applied.
 //
-// The CPU profile uses LeNet-5 on Fashion-MNIST: it has only 61,470 injectable weights, so
+// The CPU profile uses LeNet-5 on Fashion-MNIST, trained with fortune train's default recipe
+// (weights.DefaultRecipe: all 60,000 images, 4 epochs) and evaluated on the whole test set, 10
+// trials per variant and BER. It has only 61,470 injectable weights, so
 // the paper's BERs (1e-5 … 3e-4) would flip a handful of bits; its BERs go from 3e-4 (the
 // paper's largest, which Table II's P_drop uses) to 3e-2, to show the same effects at this scale.
 func For(profile string) Settings {
@@ -94,13 +101,15 @@ func For(profile string) Settings {
 	var s Settings
 	switch profile {
 	case "paper":
-		s = Settings{Profile: "paper", Model: "alexnet", TrainImages: 0, TrainEpochs: 10, TrainBatch: 128,
-			TrainLR: 0.01, EvalImages: 0, EvalBatch: 100, Variants: campaign.PaperVariants,
+		tr := weights.DefaultRecipe()
+		tr.Epochs, tr.LR = 10, 0.01
+		s = Settings{Profile: "paper", Model: "alexnet", Train: tr, EvalImages: 0, EvalBatch: 100, Variants: campaign.PaperVariants,
 			BERs: campaign.PaperBERs, Trials: 20, Placement: "distinct", Seed: 1}
 	default:
-		s = Settings{Profile: "cpu", Model: "lenet5", TrainImages: 15000, TrainEpochs: 2, TrainBatch: 64,
-			TrainLR: 0.05, EvalImages: 1000, EvalBatch: 500, Variants: campaign.PaperVariants,
-			BERs: []float64{3e-4, 3e-3, 1e-2, 3e-2}, Trials: 5, Placement: "distinct", Seed: 1}
+		tr := weights.DefaultRecipe() // fortune train's and fortune reproduce's: 4 epochs of all 60,000 images
+		tr.Epochs = weights.DefaultEpochs("lenet5")
+		s = Settings{Profile: "cpu", Model: "lenet5", Train: tr, EvalImages: 0, CampaignImages: 5000, EvalBatch: 1000, Variants: campaign.PaperVariants,
+			BERs: []float64{3e-4, 3e-3, 1e-2, 3e-2}, Trials: 10, Placement: "distinct", Seed: 1}
 	}
 	if m := os.Getenv(EnvModel); m != "" {
 		s.Model = m
@@ -116,9 +125,11 @@ func (s Settings) Markdown() string {
 	rows := [][]string{
 		{"profile", s.Profile},
 		{"model", s.Model},
-		{"weights", orDefault(s.Weights, fmt.Sprintf("trained here: %s images × %d epoch(s), batch %d, LR %g (cached)",
-			countOrAll(s.TrainImages), s.TrainEpochs, s.TrainBatch, s.TrainLR))},
+		{"weights", orDefault(s.Weights, fmt.Sprintf("trained here once (cached): %s training images × %d epochs, batch %d, "+
+			"peak LR %g, weight decay %g, seed %d", countOrAll(s.Train.TrainImages), s.Train.Epochs, s.Train.BatchSize,
+			s.Train.LR, s.Train.WeightDecay, s.Train.Seed))},
 		{"evaluation images", countOrAll(s.EvalImages) + " (test split)"},
+		{"campaign images", countOrAll(s.CampaignImages) + " (test split, the first ones)"},
 		{"variants", strings.Join(s.Variants, ", ")},
 		{"BERs", joinFloats(s.BERs)},
 		{"trials per (variant, BER)", strconv.Itoa(s.Trials)},
@@ -160,8 +171,24 @@ func Data(m models.Model, split data.Split, n int) *data.Dataset {
 // EvalSet returns the evaluation images of the settings.
 func (s Settings) EvalSet(m models.Model) *data.Dataset { return Data(m, data.Test, s.EvalImages) }
 
-// EvalLabel describes the evaluation images for campaign settings.
-func (s Settings) EvalLabel() string { return "test[:" + countOrAll(s.EvalImages) + "]" }
+// EvalLabel describes the evaluation images as fortune campaign does: "test", or "test, first
+// N images".
+func (s Settings) EvalLabel() string { return splitLabel(s.EvalImages) }
+
+// CampaignSet returns the images of the campaign's trials.
+func (s Settings) CampaignSet(m models.Model) *data.Dataset {
+	return Data(m, data.Test, s.CampaignImages)
+}
+
+// CampaignLabel describes the campaign's images as EvalLabel does.
+func (s Settings) CampaignLabel() string { return splitLabel(s.CampaignImages) }
+
+func splitLabel(n int) string {
+	if n > 0 {
+		return fmt.Sprintf("test, first %d images", n)
+	}
+	return "test"
+}
 
 // CacheDir returns the notebooks' cache folder ($FORTUNE_NOTEBOOK_CACHE, else .cache in the
 // notebook's folder, $GONB_DIR), creating it.
@@ -180,68 +207,66 @@ func CacheDir() string {
 	return dir
 }
 
-// trainingKey identifies the training settings in the cache file's name.
+// trainingKey identifies the model, recipe and backend of the cached training in its folder's
+// name.
 func (s Settings) trainingKey() string {
-	b, _ := json.Marshal([]any{s.Model, s.TrainImages, s.TrainEpochs, s.TrainBatch, s.TrainLR, s.Seed, s.Backend})
+	b, _ := json.Marshal([]any{s.Model, s.Train, s.Backend})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:4])
 }
 
-// WeightsPath returns the file the FP32 weights come from: Settings.Weights, or the cache file
-// of the brief training.
+// WeightsPath returns the file the FP32 weights come from: Settings.Weights, or the cached
+// training's checkpoint.
 func (s Settings) WeightsPath() string {
 	if s.Weights != "" {
 		return s.Weights
 	}
-	return filepath.Join(CacheDir(), fmt.Sprintf("%s-%s.safetensors", s.Model, s.trainingKey()))
+	return weights.Path(filepath.Join(CacheDir(), "weights-"+s.trainingKey()), s.Model)
 }
 
 // LoadOrTrain returns the FP32 weights and a description of where they came from: the
-// checkpoint Settings.Weights, the cache file of an earlier brief training, or a brief
-// training run now (its progress goes to progress) whose result is cached.
+// checkpoint Settings.Weights, or the cached training, trained now (its progress, one line
+// per epoch, goes to progress) when the cache lacks it or holds it unfinished — the rule
+// and trainer of package weights, which fortune train and fortune reproduce use too.
 func (s Settings) LoadOrTrain(b compute.Backend, m models.Model, progress io.Writer) (*checkpoint.Params, string) {
 	path := s.WeightsPath()
-	if _, err := os.Stat(path); err == nil {
-		p, meta, err := checkpoint.LoadFor(path, m.Params())
+	trained := ""
+	if s.Weights == "" {
+		dir := filepath.Dir(path)
+		found, mustTrain, err := weights.Find(dir, s.Model, nil)
 		if err != nil {
 			panic(err)
 		}
-		desc := "loaded " + Rel(path)
-		if acc := meta[checkpoint.MetaAccuracy]; acc != "" {
-			desc += " (test accuracy after training " + acc + " %)"
+		if mustTrain {
+			res, err := weights.Train(context.Background(), b, m, found, s.Train, weights.Options{
+				Data:     func(m models.Model, split data.Split, n int) (*data.Dataset, error) { return Data(m, split, n), nil },
+				Progress: epochLines(progress), Lines: true})
+			if err != nil {
+				panic(err)
+			}
+			trained = fmt.Sprintf("trained now (%d steps, %.2f epochs)", res.Steps, float64(res.Steps)/float64(res.StepsPerEpoch))
 		}
-		return p, desc
-	} else if s.Weights != "" {
-		panic(fmt.Sprintf("weights file %s: %v", s.Weights, err))
+		path = found
 	}
-	cfg := train.DefaultConfig()
-	cfg.Epochs, cfg.BatchSize, cfg.LR, cfg.Seed = s.TrainEpochs, s.TrainBatch, s.TrainLR, s.Seed
-	cfg.Progress, cfg.ProgressStyle, cfg.ProgressEvery = progress, train.ProgressLines, 50
-	if progress == nil {
-		cfg.Progress = io.Discard
-	}
-	cfg.Eval, cfg.EvalBatchSize = s.EvalSet(m), s.EvalBatch
-	res, err := train.Train(context.Background(), b, m, Data(m, data.Train, s.TrainImages), cfg)
+	p, meta, err := checkpoint.LoadFor(path, m.Params())
 	if err != nil {
-		panic(err)
+		panic(fmt.Sprintf("weights file %s: %v", path, err))
 	}
-	meta := map[string]string{
-		checkpoint.MetaModel:    m.Name(),
-		checkpoint.MetaEpoch:    strconv.Itoa(res.Epochs),
-		checkpoint.MetaAccuracy: strconv.FormatFloat(res.TestAccuracy, 'f', 2, 64),
+	desc := "loaded " + Rel(path)
+	if trained != "" {
+		desc = trained + ", cached in " + Rel(path)
 	}
-	if err := checkpoint.Save(path, res.Params, meta); err != nil {
-		panic(err)
+	if acc := meta[checkpoint.MetaAccuracy]; acc != "" {
+		desc += " (test accuracy at the end of training " + acc + " %)"
 	}
-	return res.Params, fmt.Sprintf("trained now (%d steps, test accuracy %.2f %%), cached in %s",
-		res.Steps, res.TestAccuracy, Rel(path))
+	return p, desc
 }
 
 // Campaign returns the campaign settings for the notebook settings.
 func (s Settings) Campaign(weights string) campaign.Settings {
 	return campaign.Settings{Model: s.Model, Weights: weights, Variants: s.Variants, BERs: s.BERs,
-		Trials: s.Trials, Seed: s.Seed, Placement: s.Placement, Eval: s.EvalLabel(),
-		BatchSize: s.EvalBatch, TimingRuns: 3}
+		Trials: s.Trials, Seed: s.Seed, Placement: s.Placement, Eval: s.CampaignLabel(),
+		BatchSize: s.EvalBatch, TimingRuns: 5}
 }
 
 // WeightsLabel describes the weights for a campaign's settings (stable across runs, so that a
@@ -258,7 +283,7 @@ func (s Settings) WeightsLabel() string {
 // lines go to progress (nil: none). It returns every record and the campaign's settings.
 func (s Settings) RunCampaign(b compute.Backend, info backend.Info, m models.Model, p *checkpoint.Params, progress io.Writer) ([]campaign.Record, campaign.Settings) {
 	cs := s.Campaign(s.WeightsLabel())
-	setup := campaign.Setup{Backend: b, Info: info, Model: m, Params: p, Eval: s.EvalSet(m), Version: "notebooks"}
+	setup := campaign.Setup{Backend: b, Info: info, Model: m, Params: p, Eval: s.CampaignSet(m), Version: "notebooks"}
 	if progress != nil {
 		setup.Progress = ProgressFilter(progress, cs.Trials)
 	}
@@ -267,6 +292,43 @@ func (s Settings) RunCampaign(b compute.Backend, info backend.Info, m models.Mod
 		panic(err)
 	}
 	return recs, cs
+}
+
+// Results runs (or resumes) the settings' campaign on the weights of LoadOrTrain and returns
+// its records, its rows (campaign.Rows with Table II's P_drop model, metrics.PDropModel{C:
+// metrics.DefaultC}) and the backend. With progress, it writes one summary line: how many
+// trials ran now and how many were read back from the results file, and how long it took.
+// Notebooks 05 and 06 share it, so that they show the same numbers.
+func (s Settings) Results(progress io.Writer) ([]campaign.Record, []report.Row, backend.Info) {
+	b, info := s.NewBackend()
+	defer b.Finalize()
+	m := s.NewModel()
+	p, _ := s.LoadOrTrain(b, m, nil)
+	path := ResultsPath(s.Campaign(s.WeightsLabel()))
+	before := 0
+	if recs, err := campaign.ReadFile(path); err == nil {
+		before = countKind(recs, "trial")
+	}
+	start := time.Now()
+	recs, cs := s.RunCampaign(b, info, m, p, nil)
+	rows := Must(campaign.Rows(recs, metrics.PDropModel{C: metrics.DefaultC}))
+	if progress != nil {
+		all := countKind(recs, "trial")
+		fmt.Fprintf(progress, "campaign %s: %d variants × %d BERs × %d trials on %s images: %d trials run now, %d read back from %s (%s)\n",
+			m.Name(), len(cs.Variants), len(cs.BERs), cs.Trials, cs.Eval, all-before, before, Rel(path),
+			time.Since(start).Round(time.Second))
+	}
+	return recs, rows, info
+}
+
+func countKind(recs []campaign.Record, kind string) int {
+	n := 0
+	for _, r := range recs {
+		if r.Kind == kind {
+			n++
+		}
+	}
+	return n
 }
 
 // ResultsPath returns the cache file of a campaign's JSONL results, named after its settings
@@ -294,28 +356,8 @@ func Rel(path string) string {
 // evaluation, the last trial of a variant and BER, a timing), dropping the "\r" updates in
 // between, so that saved notebook outputs stay short.
 func ProgressFilter(w io.Writer, trials int) io.Writer {
-	return &progressFilter{w: w, last: fmt.Sprintf("trial %d/%d", trials, trials)}
-}
-
-type progressFilter struct {
-	w    io.Writer
-	last string
-	buf  []byte
-}
-
-func (f *progressFilter) Write(p []byte) (int, error) {
-	f.buf = append(f.buf, p...)
-	for {
-		i := bytes.IndexAny(f.buf, "\r\n")
-		if i < 0 {
-			return len(p), nil
-		}
-		line := strings.TrimSpace(string(f.buf[:i]))
-		f.buf = f.buf[i+1:]
-		if line != "" && (!strings.Contains(line, " trial ") || strings.Contains(line, f.last)) {
-			fmt.Fprintln(f.w, line)
-		}
-	}
+	last := fmt.Sprintf("trial %d/%d", trials, trials)
+	return &lineFilter{w: w, keep: func(line string) bool { return !strings.Contains(line, " trial ") || strings.Contains(line, last) }}
 }
 
 // Table renders a Markdown table.
@@ -394,4 +436,41 @@ func Must2[T, U any](v T, u U, err error) (T, U) {
 		panic(err)
 	}
 	return v, u
+}
+
+// epochLines passes on only the trainer's end-of-epoch lines ("epoch 2/4: train loss …, test
+// acc …"), so that a notebook shows one line per epoch (nil stays nil).
+func epochLines(w io.Writer) io.Writer {
+	if w == nil {
+		return nil
+	}
+	return &lineFilter{w: w, keep: func(line string) bool {
+		head, _, ok := strings.Cut(line, ": ")
+		return ok && strings.HasPrefix(head, "epoch ") && !strings.Contains(head, "[")
+	}}
+}
+
+// lineFilter writes the lines that keep accepts: complete lines, ended by "\n" or by the "\r"
+// of an updating progress line, trimmed, empty ones dropped.
+type lineFilter struct {
+	w       io.Writer
+	keep    func(string) bool
+	pending []byte
+}
+
+func (f *lineFilter) Write(p []byte) (int, error) {
+	f.pending = append(f.pending, p...)
+	for {
+		i := bytes.IndexAny(f.pending, "\r\n")
+		if i < 0 {
+			return len(p), nil
+		}
+		line := strings.TrimSpace(string(f.pending[:i]))
+		f.pending = f.pending[i+1:]
+		if line != "" && f.keep(line) {
+			if _, err := io.WriteString(f.w, line+"\n"); err != nil {
+				return len(p), err
+			}
+		}
+	}
 }
