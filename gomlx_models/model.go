@@ -14,6 +14,7 @@ import (
 	"sort"
 
 	"github.com/fortune-go/fortune/gomlx_models/nn"
+	"github.com/fortune-go/fortune/internal/enum"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 )
@@ -38,28 +39,20 @@ const (
 	BNCount
 )
 
-// String returns the kind's name.
-func (k ParamKind) String() string {
-	switch k {
-	case ConvWeight:
-		return "conv-weight"
-	case LinearWeight:
-		return "linear-weight"
-	case Bias:
-		return "bias"
-	case BNWeight:
-		return "bn-weight"
-	case BNBias:
-		return "bn-bias"
-	case BNMean:
-		return "bn-running-mean"
-	case BNVar:
-		return "bn-running-var"
-	case BNCount:
-		return "bn-num-batches-tracked"
-	}
-	return fmt.Sprintf("ParamKind(%d)", int(k))
-}
+// paramKinds names the parameter kinds, in value order.
+var paramKinds = enum.New[ParamKind]("ParamKind", "models: unknown parameter kind", "conv-weight", "linear-weight", "bias", "bn-weight", "bn-bias", "bn-running-mean", "bn-running-var", "bn-num-batches-tracked")
+
+// String returns the parameter kind's name.
+func (k ParamKind) String() string { return paramKinds.String(k) }
+
+// ParseParamKind reads a parameter kind's name.
+func ParseParamKind(s string) (ParamKind, error) { return paramKinds.Parse(s) }
+
+// MarshalText returns the parameter kind's name.
+func (k ParamKind) MarshalText() ([]byte, error) { return paramKinds.MarshalText(k) }
+
+// UnmarshalText reads a parameter kind's name, as ParseParamKind.
+func (k *ParamKind) UnmarshalText(b []byte) error { return paramKinds.UnmarshalText(k, b) }
 
 // IsWeight reports whether the entry is a convolution or linear weight (what FORTUNE quantizes).
 func (k ParamKind) IsWeight() bool { return k == ConvWeight || k == LinearWeight }

@@ -577,3 +577,24 @@ func forwardArgs(m Model, batch int, paramSeed, inputSeed uint64) []any {
 	}
 	return args
 }
+
+// TestParamKindText: each enum's names round-trip through String, its Parse function and
+// MarshalText/UnmarshalText (one table per enum), and a value with no name does not marshal.
+func TestParamKindText(t *testing.T) {
+	for _, v := range []ParamKind{ConvWeight, LinearWeight, Bias, BNWeight, BNBias, BNMean, BNVar, BNCount} {
+		b, err := v.MarshalText()
+		var back ParamKind
+		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
+			t.Errorf("ParamKind %v: MarshalText %q, %v; read back %v", v, b, err, back)
+		}
+		if p, err := ParseParamKind(v.String()); err != nil || p != v {
+			t.Errorf("ParseParamKind(%q) = %v, %v", v.String(), p, err)
+		}
+	}
+	if _, err := ParamKind(99).MarshalText(); err == nil {
+		t.Errorf("ParamKind(99) marshalled")
+	}
+	if _, err := ParseParamKind("nonsense"); err == nil || !strings.Contains(err.Error(), "nonsense") {
+		t.Errorf("ParseParamKind(nonsense): %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fortune-go/fortune/data"
 	"github.com/fortune-go/fortune/fortune/campaign"
+	"github.com/fortune-go/fortune/fortune/inject"
 )
 
 // campaignOptions are the campaign flags.
@@ -55,24 +56,24 @@ func (o *campaignOptions) settings() (campaign.Settings, data.Split, error) {
 	}
 	s := campaign.Settings{Model: o.model, Weights: o.weights, Variants: stringList(o.variants), BERs: bers,
 		Trials: o.trials, HalfWidth: o.halfWidth, MinTrials: o.minTrials, Seed: o.seed,
-		Placement: "distinct", BatchSize: o.batch, PerTensor: o.perTensor}
+		BatchSize: o.batch, PerTensor: o.perTensor} // Placement: the zero value, inject.Distinct.
 	split := data.Test
 	if o.legacy {
-		s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp = "legacy", true, true, true
+		s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp = inject.Legacy, true, true, true
 		s.LegacyDropout = o.model == "alexnet"
 		split = data.Legacy
 	}
 	if o.placement != "" {
-		s.Placement = o.placement
+		if s.Placement, err = inject.ParsePlacement(o.placement); err != nil {
+			return s, 0, fmt.Errorf("--placement: %w", err)
+		}
 	}
-	switch o.sign {
-	case "":
-	case "xor":
-		s.SignNegate = false
-	case "negate":
-		s.SignNegate = true
-	default:
-		return s, 0, fmt.Errorf("--sign: %q, want xor or negate", o.sign)
+	if o.sign != "" {
+		sign, err := inject.ParseSignFault(o.sign)
+		if err != nil {
+			return s, 0, fmt.Errorf("--sign: %w", err)
+		}
+		s.SignNegate = sign == inject.SignNegate
 	}
 	if o.split != "" {
 		if split, err = parseSplit(o.split); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fortune-go/fortune/fortune/campaign"
+	"github.com/fortune-go/fortune/fortune/inject"
 	"github.com/fortune-go/fortune/fortune/metrics"
 	"github.com/fortune-go/fortune/fortune/report"
 )
@@ -50,6 +51,35 @@ func TestCampaignSettingsAccepted(t *testing.T) {
 			if _, err := metrics.ParseVariant(v); err != nil {
 				t.Errorf("%v: the campaign runs %s but the metrics reject it: %v", args, v, err)
 			}
+		}
+	}
+}
+
+// TestCampaignTypedFlags: --placement and --sign are parsed once, into typed settings, and
+// override --legacy's choices.
+func TestCampaignTypedFlags(t *testing.T) {
+	for _, c := range []struct {
+		args      []string
+		placement inject.Placement
+		negate    bool
+	}{
+		{nil, inject.Distinct, false},
+		{[]string{"--legacy"}, inject.Legacy, true},
+		{[]string{"--legacy", "--placement", "replacement", "--sign", "xor"}, inject.WithReplacement, false},
+		{[]string{"--placement", "bernoulli", "--sign", "negate"}, inject.Bernoulli, true},
+	} {
+		var o campaignOptions
+		fs := flag.NewFlagSet("campaign", flag.ContinueOnError)
+		o.register(fs)
+		if err := fs.Parse(append([]string{"--model", "lenet5", "--weights", "x"}, c.args...)); err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := o.settings()
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if s.Placement != c.placement || s.SignNegate != c.negate {
+			t.Errorf("%v: placement %v, sign negate %t; want %v, %t", c.args, s.Placement, s.SignNegate, c.placement, c.negate)
 		}
 	}
 }

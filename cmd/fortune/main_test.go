@@ -41,6 +41,7 @@ func TestFlagErrors(t *testing.T) {
 		{runCampaign, []string{"--model", "nope", "--weights", "x"}, "--model"},
 		{runCampaign, []string{"--model", "lenet5", "--weights", "/nonexistent.safetensors", "--backend", "go"}, "/nonexistent.safetensors"},
 		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--placement", "anywhere"}, "--placement"},
+		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--sign", "both"}, "--sign: inject: unknown sign fault \"both\" (want xor or negate)"},
 		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--sign", "flip"}, "--sign"},
 		{runCampaign, []string{"--model", "lenet5", "--weights", "x", "--split", "dev"}, "--split"},
 		{runSearch, []string{"--model", "lenet5", "--weights", "x", "--n", "9"}, "--m/--n"},

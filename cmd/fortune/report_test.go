@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fortune-go/fortune/fortune/campaign"
+	"github.com/fortune-go/fortune/fortune/inject"
 )
 
 // writeVGGResults writes a small results file of a vgg11 run (8-bit and P-5, two trials at
@@ -22,7 +23,7 @@ func writeVGGResultsOn(t *testing.T, dir, run string, golden int, prov campaign.
 	t.Helper()
 	path := filepath.Join(dir, run, "vgg11.jsonl")
 	s := campaign.Settings{Model: "vgg11", Variants: []string{"8-bit", "P-5"}, BERs: []float64{1e-5, 3e-4}, Trials: 2,
-		Placement: "distinct", Eval: "test"}
+		Placement: inject.Distinct, Eval: "test"}
 	st, err := campaign.Open(path, s, prov)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func writeResults(t *testing.T, dir, run string, variants []string) string {
 	t.Helper()
 	path := filepath.Join(dir, run, "lenet5.jsonl")
 	s := campaign.Settings{Model: "lenet5", Variants: variants, BERs: []float64{3e-3, 3e-2}, Trials: 2,
-		Placement: "distinct", Eval: "test"}
+		Placement: inject.Distinct, Eval: "test"}
 	st, err := campaign.Open(path, s, campaign.Provenance{Version: version, Backend: "go", Device: "cpu"})
 	if err != nil {
 		t.Fatal(err)

@@ -29,13 +29,9 @@ func runSearch(args []string) error {
 		return err
 	}
 	cfg := search.Config{M: *m, N: *n, A: *a, B: *bThr}
-	switch *mode {
-	case "exhaustive":
-		cfg.Mode = search.Exhaustive
-	case "binary":
-		cfg.Mode = search.Binary
-	default:
-		return fmt.Errorf("--mode: %q, want exhaustive or binary", *mode)
+	var err error
+	if cfg.Mode, err = search.ParseMode(*mode); err != nil {
+		return fmt.Errorf("--mode: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		var ce *search.ConfigError

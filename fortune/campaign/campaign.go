@@ -46,7 +46,19 @@ var PaperBERs = []float64{1e-5, 3e-5, 1e-4, 3e-4}
 var PaperVariants = []string{"8-bit", "P-5", "P-4", "P-3", "U-5", "U-4", "U-3"}
 
 // Settings define a campaign; they are stored in the results file's header, and a resumed run
-// must use the same.
+// must use the same (the header also records the version of this struct's meaning,
+// SettingsSchema).
+//
+// Zero values: a zero field means the default documented on it, for every caller (the command
+// line, the notebooks, a header read back): Placement's zero is Distinct, MinTrials 0 means 5,
+// TimingRuns 0 means 5, HalfWidth 0 means no early stop, Seed 0 is the seed 0, a false flag
+// means the corrected protocol's choice, an empty Weights or Eval describes nothing. Fields
+// without a default (Model, Variants, BERs, Trials, BatchSize) are required: Validate rejects
+// them when zero, and rejects negative counts rather than reading them as the default.
+//
+// String fields are parsed once, by Validate (and Run, which validates): Placement is typed,
+// and Variants stay the labels as given (the header keeps them) while the campaign works with
+// their parsed storage schemes and names records and seeds after the schemes' canonical names.
 type Settings struct {
 	// Model is the registry name of the network.
 	Model string `json:"model"`
@@ -63,12 +75,13 @@ type Settings struct {
 	// of the mean accuracy drop is at most this many percentage points wide on each side,
 	// after at least MinTrials trials.
 	HalfWidth float64 `json:"half_width,omitempty"`
-	// MinTrials is the minimum number of trials before HalfWidth may stop (default 5).
+	// MinTrials is the minimum number of trials before HalfWidth may stop (0: the default, 5).
 	MinTrials int `json:"min_trials,omitempty"`
-	// Seed is the campaign seed.
+	// Seed is the campaign seed (the zero value is the seed 0, a seed like any other).
 	Seed uint64 `json:"seed"`
-	// Placement is the fault placement: distinct, replacement, legacy or bernoulli.
-	Placement string `json:"placement"`
+	// Placement is the fault placement (the zero value is the default, inject.Distinct); JSON
+	// holds its name: "distinct", "replacement", "legacy" or "bernoulli".
+	Placement inject.Placement `json:"placement"`
 	// SignNegate models 8-bit sign-bit faults as the authors' negation instead of a bit flip.
 	SignNegate bool `json:"sign_negate,omitempty"`
 	// LegacyLayers injects into the authors' layer lists instead of every conv/linear weight.
@@ -83,46 +96,68 @@ type Settings struct {
 	Eval string `json:"eval"`
 	// BatchSize is the evaluation batch size.
 	BatchSize int `json:"batch_size"`
-	// TimingRuns is how many repetitions the execution-time median takes (default 5).
+	// TimingRuns is how many repetitions the execution-time median takes (0: the default, 5).
 	TimingRuns int `json:"timing_runs,omitempty"`
 	// GoldenOnly evaluates the fault-free accuracy only (no timing, no trials).
 	GoldenOnly bool `json:"golden_only,omitempty"`
 }
 
+// SettingsSchema is the version of the meaning of Settings that this code writes into a results
+// header (Record.Schema) and resumes. Raise it when a stored field's meaning changes (not for a
+// new field whose zero value keeps the old behaviour); Open then refuses to resume files of
+// another version instead of mixing trials of two meanings.
+const SettingsSchema = 1
+
 // Validate reports impossible settings with the offending field's flag name.
 func (s Settings) Validate() error {
+	_, err := s.check()
+	return err
+}
+
+// check validates the settings and returns the storage schemes of Variants, in order: the
+// variant labels are parsed here once, and the campaign runs on the schemes.
+func (s Settings) check() ([]storage.Scheme, error) {
 	if _, err := models.New(s.Model); err != nil {
-		return fmt.Errorf("--model: %w", err)
+		return nil, fmt.Errorf("--model: %w", err)
 	}
 	if len(s.Variants) == 0 {
-		return fmt.Errorf("--variants: none given")
+		return nil, fmt.Errorf("--variants: none given")
 	}
-	for _, v := range s.Variants {
-		if _, err := storage.Parse(v); err != nil {
-			return fmt.Errorf("--variants: %w", err)
+	schemes := make([]storage.Scheme, len(s.Variants))
+	for i, v := range s.Variants {
+		scheme, err := storage.Parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("--variants: %w", err)
 		}
+		schemes[i] = scheme
 	}
 	if len(s.BERs) == 0 {
-		return fmt.Errorf("--bers: none given")
+		return nil, fmt.Errorf("--bers: none given")
 	}
 	for _, b := range s.BERs {
 		if !(b > 0 && b <= 1) {
-			return fmt.Errorf("--bers: bit error rate %g out of range (0, 1]", b)
+			return nil, fmt.Errorf("--bers: bit error rate %g out of range (0, 1]", b)
 		}
 	}
 	if s.Trials < 1 {
-		return fmt.Errorf("--trials: %d, want at least 1", s.Trials)
+		return nil, fmt.Errorf("--trials: %d, want at least 1", s.Trials)
 	}
 	if s.HalfWidth < 0 || math.IsNaN(s.HalfWidth) {
-		return fmt.Errorf("--half-width: %g, want ≥ 0", s.HalfWidth)
+		return nil, fmt.Errorf("--half-width: %g, want ≥ 0", s.HalfWidth)
 	}
-	if _, err := inject.ParsePlacement(s.Placement); err != nil {
-		return fmt.Errorf("--placement: %w", err)
+	if s.MinTrials < 0 {
+		return nil, fmt.Errorf("--min-trials: %d, want ≥ 0 (0: the default, 5)", s.MinTrials)
+	}
+	if _, err := s.Placement.MarshalText(); err != nil { // A value with no name.
+		return nil, fmt.Errorf("--placement: %w", err)
 	}
 	if s.BatchSize < 1 {
-		return fmt.Errorf("--batch: %d, want at least 1", s.BatchSize)
+		return nil, fmt.Errorf("--batch: %d, want at least 1", s.BatchSize)
 	}
-	return nil
+	if s.TimingRuns < 0 {
+		return nil, fmt.Errorf("timing runs: %d, want ≥ 0 (0: the default, 5)", s.TimingRuns)
+	}
+	return schemes, nil
 }
 
 // Diff describes how two settings differ, field by field under the results header's names,
@@ -155,10 +190,13 @@ func (s Settings) timingRuns() int {
 	return 5
 }
 
-// TrialSeed derives a trial's fault seed from the campaign seed and the trial's coordinates.
-func TrialSeed(seed uint64, model, variant string, ber float64, trial int) uint64 {
+// TrialSeed derives a trial's fault seed from the campaign seed and the trial's coordinates:
+// the FNV-1a hash of "model|variant|BER" (BER as %.6e), with variant the scheme's canonical
+// name (storage.Scheme.Name: "P-4" whether the settings spelled it "P-4", "p4" or " P-4 "), mixed
+// into the seed, then splitmix.At(·, trial).
+func TrialSeed(seed uint64, model string, variant storage.Scheme, ber float64, trial int) uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%s|%.6e", model, variant, ber)
+	fmt.Fprintf(h, "%s|%s|%.6e", model, variant.Name(), ber)
 	return splitmix.At(seed^h.Sum64(), uint64(trial))
 }
 
@@ -181,7 +219,8 @@ type Setup struct {
 // Run runs (or resumes) the campaign, appending to the results file at path, and returns all
 // records of the file.
 func Run(ctx context.Context, setup Setup, s Settings, path string) ([]Record, error) {
-	if err := s.Validate(); err != nil {
+	schemes, err := s.check()
+	if err != nil {
 		return nil, err
 	}
 	if setup.Model.Name() != s.Model {
@@ -202,8 +241,8 @@ func Run(ctx context.Context, setup Setup, s Settings, path string) ([]Record, e
 	if err := r.fp32(st); err != nil {
 		return st.Records(), err
 	}
-	for _, v := range s.Variants {
-		if err := r.variant(ctx, st, v); err != nil {
+	for _, scheme := range schemes {
+		if err := r.variant(ctx, st, scheme); err != nil {
 			return st.Records(), err
 		}
 	}
@@ -432,10 +471,7 @@ func (r *runner) build(scheme storage.Scheme) (*variantGraphs, error) {
 	if err != nil {
 		return nil, err
 	}
-	placement, err := inject.ParsePlacement(r.s.Placement)
-	if err != nil {
-		return nil, fmt.Errorf("--placement: %w", err)
-	}
+	placement := r.s.Placement
 	sign := inject.SignXOR
 	if r.s.SignNegate {
 		if _, ok := scheme.(storage.Baseline8); ok {
@@ -495,13 +531,10 @@ func (r *runner) fp32(st *Store) error {
 	return nil
 }
 
-// variant runs the golden evaluation, the timing and all trials of one variant.
-func (r *runner) variant(ctx context.Context, st *Store, name string) error {
-	scheme, err := storage.Parse(name)
-	if err != nil {
-		return fmt.Errorf("--variants: %w", err)
-	}
-	name = scheme.Name()
+// variant runs the golden evaluation, the timing and all trials of one variant; its records
+// are named after the scheme's canonical name.
+func (r *runner) variant(ctx context.Context, st *Store, scheme storage.Scheme) error {
+	name := scheme.Name()
 	vg, err := r.build(scheme)
 	if err != nil {
 		return fmt.Errorf("campaign %s: %w", name, err)
@@ -534,7 +567,7 @@ func (r *runner) variant(ctx context.Context, st *Store, name string) error {
 		}
 	}
 	for _, ber := range r.s.BERs {
-		if err := r.trials(ctx, st, vg, name, ber, golden); err != nil {
+		if err := r.trials(ctx, st, vg, scheme, ber, golden); err != nil {
 			return err
 		}
 	}
@@ -571,7 +604,8 @@ func (r *runner) timing(st *Store, vg *variantGraphs, name string) error {
 	return st.Append(Record{Kind: "timing", Model: r.s.Model, Variant: name, Seconds: ds[runs/2], Runs: runs, Durations: ds})
 }
 
-func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name string, ber float64, golden Record) error {
+func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, scheme storage.Scheme, ber float64, golden Record) error {
+	name := scheme.Name()
 	f, err := inject.Count(ber, vg.plan.Bits())
 	if err != nil {
 		return fmt.Errorf("campaign %s BER %g: %w", name, ber, err)
@@ -592,7 +626,7 @@ func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, name 
 		}
 		rec, ok := st.Find("trial", name, ber, t)
 		if !ok {
-			seed := TrialSeed(r.s.Seed, r.s.Model, name, ber, t)
+			seed := TrialSeed(r.s.Seed, r.s.Model, scheme, ber, t)
 			faulty, err := vg.faultGraph(ber)
 			if err != nil {
 				return fmt.Errorf("campaign %s BER %g: %w", name, ber, err)

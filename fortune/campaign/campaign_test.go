@@ -1,7 +1,9 @@
 package campaign
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"github.com/fortune-go/fortune/fortune/internal/backendtest"
 	"github.com/fortune-go/fortune/fortune/metrics"
 	"github.com/fortune-go/fortune/fortune/report"
+	"github.com/fortune-go/fortune/fortune/storage"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/train"
 )
@@ -48,7 +51,7 @@ func setup(t *testing.T) Setup {
 
 func settings() Settings {
 	return Settings{Model: "lenet5", Variants: []string{"8-bit", "P-4"}, BERs: []float64{1e-3, 1e-2},
-		Trials: 3, Seed: 7, Placement: "distinct", Eval: "random", BatchSize: 16, TimingRuns: 1}
+		Trials: 3, Seed: 7, Placement: inject.Distinct, Eval: "random", BatchSize: 16, TimingRuns: 1}
 }
 
 func trialsOf(recs []Record) map[string]Record {
@@ -136,8 +139,10 @@ func TestSettingsValidate(t *testing.T) {
 		"--variants":   func(s *Settings) { s.Variants = []string{"P-9"} },
 		"--trials":     func(s *Settings) { s.Trials = 0 },
 		"--model":      func(s *Settings) { s.Model = "nope" },
-		"--placement":  func(s *Settings) { s.Placement = "everywhere" },
+		"--placement":  func(s *Settings) { s.Placement = inject.Placement(9) },
 		"--half-width": func(s *Settings) { s.HalfWidth = -1 },
+		"--min-trials": func(s *Settings) { s.MinTrials = -1 },
+		"timing runs":  func(s *Settings) { s.TimingRuns = -1 },
 	} {
 		s := settings()
 		mutate(&s)
@@ -168,7 +173,7 @@ func (c *cancelAfter) Write(b []byte) (int, error) {
 // ⌊BER·n⌋, which it stored before.
 func TestBernoulliFaultsCounted(t *testing.T) {
 	s := settings()
-	s.Placement, s.Variants, s.BERs = "bernoulli", []string{"P-4"}, []float64{1e-2}
+	s.Placement, s.Variants, s.BERs = inject.Bernoulli, []string{"P-4"}, []float64{1e-2}
 	recs, err := Run(context.Background(), setup(t), s, filepath.Join(t.TempDir(), "b.jsonl"))
 	if err != nil {
 		t.Fatal(err)
@@ -353,8 +358,190 @@ func TestTrialSeedPinned(t *testing.T) {
 		{1, "alexnet", "8-bit", 1e-5, 9, 13746991924421128177}, // results/2026-12-04-h200-paper/corrected
 		{7, "lenet5", "SEC-4", 1e-2, 3, 14543077903866971067},
 	} {
-		if got := TrialSeed(c.seed, c.model, c.variant, c.ber, c.trial); got != c.want {
+		scheme, err := storage.Parse(c.variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := TrialSeed(c.seed, c.model, scheme, c.ber, c.trial); got != c.want {
 			t.Errorf("TrialSeed(%d, %s, %s, %g, %d) = %d, pinned %d", c.seed, c.model, c.variant, c.ber, c.trial, got, c.want)
+		}
+	}
+}
+
+// TestTrialSeedCanonical: the seed hashes the scheme's canonical name, so every spelling
+// storage.Parse accepts gives the seed of the canonical label (the pinned values above).
+func TestTrialSeedCanonical(t *testing.T) {
+	for canonical, spellings := range map[string][]string{
+		"P-4":      {"p-4", " P-4", "P4", "p4 "},
+		"8-bit":    {"8", "8-BIT", "baseline", "B8"},
+		"SEC-4":    {"sec-4", "SEC4"},
+		"SECDED-3": {"secded3", " SECDED-3 "},
+		"U-5":      {"u5"},
+	} {
+		want, err := storage.Parse(canonical)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Name() != canonical {
+			t.Fatalf("storage.Parse(%q).Name() = %q", canonical, want.Name())
+		}
+		for _, sp := range spellings {
+			got, err := storage.Parse(sp)
+			if err != nil {
+				t.Fatalf("storage.Parse(%q): %v", sp, err)
+			}
+			for trial := range 3 {
+				if a, b := TrialSeed(1, "lenet5", got, 1e-2, trial), TrialSeed(1, "lenet5", want, 1e-2, trial); a != b {
+					t.Errorf("TrialSeed with %q = %d, with %q = %d", sp, a, canonical, b)
+				}
+			}
+		}
+	}
+	p3, err := storage.Parse("P-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p4, err := storage.Parse("P-4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if TrialSeed(1, "lenet5", p3, 1e-2, 0) == TrialSeed(1, "lenet5", p4, 1e-2, 0) {
+		t.Error("P-3 and P-4 share a seed")
+	}
+}
+
+// committedHeaders returns the first line of every committed results file.
+func committedHeaders(t *testing.T) map[string][]byte {
+	t.Helper()
+	var paths []string
+	for _, glob := range []string{"../../results/*/*.jsonl", "../../results/*/*/*.jsonl"} {
+		m, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	if !slices.Contains(paths, "../../results/2026-12-04-cpu-quick/lenet5.jsonl") {
+		t.Fatalf("no results/2026-12-04-cpu-quick/lenet5.jsonl among %v", paths)
+	}
+	out := map[string][]byte{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _, _ := bytes.Cut(data, []byte("\n"))
+		out[p] = line
+	}
+	return out
+}
+
+// TestCommittedHeadersRoundTrip: the committed results headers (written when Placement was a
+// string) decode into the typed settings and encode back byte for byte, placement included, so
+// they still resume.
+func TestCommittedHeadersRoundTrip(t *testing.T) {
+	for path, line := range committedHeaders(t) {
+		var raw struct {
+			Schema   *int            `json:"schema"`
+			Settings json.RawMessage `json:"settings"`
+		}
+		if err := json.Unmarshal(line, &raw); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var h Record
+		if err := json.Unmarshal(line, &h); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if h.Kind != "header" || h.Settings == nil {
+			t.Fatalf("%s: first line is not a header", path)
+		}
+		var field struct{ Placement string }
+		if err := json.Unmarshal(raw.Settings, &field); err != nil {
+			t.Fatal(err)
+		}
+		if h.Settings.Placement.String() != field.Placement {
+			t.Errorf("%s: placement %q read as %v", path, field.Placement, h.Settings.Placement)
+		}
+		again, err := json.Marshal(h.Settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(again, raw.Settings) {
+			t.Errorf("%s: settings re-encode as\n%s\nstored\n%s", path, again, raw.Settings)
+		}
+		if raw.Schema == nil && h.SchemaVersion() != 1 {
+			t.Errorf("%s: no schema, read as version %d, want 1", path, h.SchemaVersion())
+		}
+		if err := h.Settings.Validate(); err != nil {
+			t.Errorf("%s: stored settings invalid: %v", path, err)
+		}
+	}
+	var lenet Record
+	if err := json.Unmarshal(committedHeaders(t)["../../results/2026-12-04-cpu-quick/lenet5.jsonl"], &lenet); err != nil {
+		t.Fatal(err)
+	}
+	if lenet.Settings.Placement != inject.Distinct {
+		t.Errorf("cpu-quick lenet5 placement %v, want distinct", lenet.Settings.Placement)
+	}
+}
+
+// TestSettingsSchema: a new header records SettingsSchema; a header without one (a committed
+// file) resumes as version 1; another version, or other settings, is refused with a message
+// that says what differs and what to do.
+func TestSettingsSchema(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.jsonl")
+	st, err := Open(path, settings(), Provenance{Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(data, []byte(fmt.Sprintf(`{"kind":"header","schema":%d,"settings":{`, SettingsSchema))) {
+		t.Errorf("new header: %s", data)
+	}
+
+	// A committed file, without a schema: it resumes with its stored settings.
+	line := committedHeaders(t)["../../results/2026-12-04-cpu-quick/lenet5.jsonl"]
+	var h Record
+	if err := json.Unmarshal(line, &h); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "old.jsonl")
+	if err := os.WriteFile(old, append(slices.Clone(line), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = Open(old, *h.Settings, *h.Provenance); err != nil {
+		t.Fatalf("resuming a committed header: %v", err)
+	}
+	st.Close()
+
+	changed := *h.Settings
+	changed.Trials++
+	_, err = Open(old, changed, *h.Provenance)
+	for _, want := range []string{"other settings (trials: stored 10, now 11)", "run with the settings stored in its header", "use a new output folder (--out)"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("resuming with other settings: %v, want %q", err, want)
+		}
+	}
+
+	// A header of another schema version is refused even with equal settings.
+	future := filepath.Join(dir, "future.jsonl")
+	h.Schema = SettingsSchema + 1
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(future, append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(future, *h.Settings, *h.Provenance)
+	for _, want := range []string{fmt.Sprintf("settings schema %d, this code resumes schema %d", SettingsSchema+1, SettingsSchema), "use a new output folder (--out)"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("resuming schema %d: %v, want %q", SettingsSchema+1, err, want)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/inject"
 	"github.com/fortune-go/fortune/fortune/internal/backendtest"
 	"github.com/fortune-go/fortune/fortune/internal/reference"
 	models "github.com/fortune-go/fortune/gomlx_models"
@@ -69,8 +70,8 @@ func TestLegacyCampaignMatchesIndependent(t *testing.T) {
 	variants := []string{"8-bit", "P-4", "P-3"}
 	bers := []float64{1e-3, 1e-2}
 	const trials = 2
-	for _, placement := range []string{"legacy", "replacement"} {
-		t.Run(placement, func(t *testing.T) {
+	for _, placement := range []inject.Placement{inject.Legacy, inject.WithReplacement} {
+		t.Run(placement.String(), func(t *testing.T) {
 			s := Settings{Model: e2eModel, Weights: "random (InitParams seed 1)", Variants: variants, BERs: bers,
 				Trials: trials, Seed: e2eSeed, Placement: placement, SignNegate: true, LegacyLayers: true,
 				LegacyClamp: true, Eval: "random images labelled by the FP32 network", BatchSize: e2eBatch, TimingRuns: 1}
@@ -391,8 +392,8 @@ func (m *refMemory) bits() int64 {
 
 // draw returns a trial's f faults in draw order: the authors' layer-uniform draws ("legacy") or
 // draws uniform over all n bits ("replacement"), both with replacement.
-func (m *refMemory) draw(placement string, seed uint64, f int) []reference.Site {
-	if placement == "legacy" {
+func (m *refMemory) draw(placement inject.Placement, seed uint64, f int) []reference.Site {
+	if placement == inject.Legacy {
 		return reference.SequenceLegacy(seed, m.sizes, m.offsets, m.stored, f)
 	}
 	return reference.SequenceWithReplacement(seed, uint64(m.bits()), f)

@@ -37,7 +37,7 @@ func legacyRunner(t *testing.T, model string) *runner {
 	su := Setup{Backend: backendtest.Go(t), Info: backend.Info{Name: "go", Config: "go"}, Model: m, Params: p,
 		Eval: &train.SliceDataset{X: x, Y: []int32{1, 2}}}
 	s := Settings{Model: model, Variants: []string{"8-bit", "P-4"}, BERs: []float64{1e-4}, Trials: 1, Seed: 1,
-		Placement: "legacy", SignNegate: true, LegacyLayers: true, LegacyClamp: true, Eval: "random", BatchSize: 2}
+		Placement: inject.Legacy, SignNegate: true, LegacyLayers: true, LegacyClamp: true, Eval: "random", BatchSize: 2}
 	run, err := newRunner(su, s)
 	if err != nil {
 		t.Fatal(err)

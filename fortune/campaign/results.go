@@ -15,7 +15,9 @@ import (
 )
 
 // Record is one line of a results file (JSON Lines). Kind says which fields are set:
-//   - "header": Settings and Provenance of the run (first line);
+//   - "header": Settings and Provenance of the run (first line), and Schema, the version of the
+//     settings' meaning (SettingsSchema when written; absent, in files written before it was
+//     recorded, it reads as 1);
 //   - "resume": Provenance of a later part of the run, written when it is resumed by other
 //     code (another revision or build), backend or device than the part before;
 //   - "fp32": accuracy of the unquantized network (Correct, Total);
@@ -28,6 +30,7 @@ import (
 //     with every run's time in Durations (ascending; absent from files written before it was).
 type Record struct {
 	Kind       string      `json:"kind"`
+	Schema     int         `json:"schema,omitempty"` // See the "header" kind above.
 	Settings   *Settings   `json:"settings,omitempty"`
 	Provenance *Provenance `json:"provenance,omitempty"`
 	Model      string      `json:"model,omitempty"`
@@ -44,6 +47,15 @@ type Record struct {
 	Seconds    float64     `json:"seconds,omitempty"`
 	Runs       int         `json:"runs,omitempty"`
 	Durations  []float64   `json:"durations,omitempty"`
+}
+
+// SchemaVersion returns a header's settings schema version: Schema, or 1 where it is absent
+// (files written before the version was recorded).
+func (r Record) SchemaVersion() int {
+	if r.Schema == 0 {
+		return 1
+	}
+	return r.Schema
 }
 
 // Accuracy returns Correct/Total in percent.
@@ -117,7 +129,9 @@ type Store struct {
 }
 
 // Open opens (or creates) the results file for a run with the given settings. An existing file
-// must have been started with equal settings; a torn last line (a crash mid-write) is cut off.
+// must have been started with equal settings, under this code's SettingsSchema; otherwise the
+// error names every differing field and says what to do (run with the stored settings, or
+// use a new output folder). A torn last line (a crash mid-write) is cut off.
 // The provenance (with the running binary's build filled in, see Provenance) goes into the
 // header of a new file; resuming a file whose last provenance differs in code, backend or device
 // appends a "resume" record with it, so every record can be traced to the code that wrote it.
@@ -145,16 +159,22 @@ func Open(path string, s Settings, prov Provenance) (*Store, error) {
 		return nil, fmt.Errorf("results %s: %w", path, err)
 	}
 	if len(st.records) == 0 {
-		return st, st.Append(Record{Kind: "header", Settings: &s, Provenance: &prov})
+		return st, st.Append(Record{Kind: "header", Schema: SettingsSchema, Settings: &s, Provenance: &prov})
 	}
 	h := st.records[0]
 	if h.Kind != "header" || h.Settings == nil {
 		st.Close()
 		return nil, fmt.Errorf("results %s: first line is not a header", path)
 	}
+	if v := h.SchemaVersion(); v != SettingsSchema {
+		st.Close()
+		return nil, fmt.Errorf("results %s has settings schema %d, this code resumes schema %d (its settings may not mean the same here): "+
+			"use a new output folder (--out), or resume it with the code that wrote it (its header's provenance)", path, v, SettingsSchema)
+	}
 	if diff := h.Settings.Diff(s); diff != "" {
 		st.Close()
-		return nil, fmt.Errorf("results %s was started with other settings (%s): to resume it, run with the stored settings; else use another output folder", path, diff)
+		return nil, fmt.Errorf("results %s was started with other settings (%s): to resume it, run with the settings stored in its header (first line); "+
+			"to start a new campaign, use a new output folder (--out)", path, diff)
 	}
 	last := h.Provenance
 	for _, r := range st.records {

@@ -32,6 +32,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified.
 
 	"github.com/fortune-go/fortune/fortune/splitmix"
+	"github.com/fortune-go/fortune/internal/enum"
 )
 
 // Placement says where a trial's faults land.
@@ -48,30 +49,21 @@ const (
 	Bernoulli
 )
 
+// placements names the placements, in value order: the command line's and the results
+// header's names.
+var placements = enum.New[Placement]("Placement", "inject: unknown placement", "distinct", "replacement", "legacy", "bernoulli")
+
 // String returns the placement's name as used on the command line.
-func (p Placement) String() string {
-	switch p {
-	case Distinct:
-		return "distinct"
-	case WithReplacement:
-		return "replacement"
-	case Legacy:
-		return "legacy"
-	case Bernoulli:
-		return "bernoulli"
-	}
-	return fmt.Sprintf("Placement(%d)", int(p))
-}
+func (p Placement) String() string { return placements.String(p) }
 
 // ParsePlacement reads a placement name.
-func ParsePlacement(s string) (Placement, error) {
-	for _, p := range []Placement{Distinct, WithReplacement, Legacy, Bernoulli} {
-		if p.String() == s {
-			return p, nil
-		}
-	}
-	return 0, fmt.Errorf("inject: unknown placement %q (want distinct, replacement, legacy or bernoulli)", s)
-}
+func ParsePlacement(s string) (Placement, error) { return placements.Parse(s) }
+
+// MarshalText returns the placement's name (so JSON holds "distinct", not 0).
+func (p Placement) MarshalText() ([]byte, error) { return placements.MarshalText(p) }
+
+// UnmarshalText reads a placement name, as ParsePlacement.
+func (p *Placement) UnmarshalText(b []byte) error { return placements.UnmarshalText(p, b) }
 
 // SignFault is how a fault on bit 7 of a signed 8-bit word acts.
 type SignFault int
@@ -82,6 +74,22 @@ const (
 	// SignNegate negates the int8 value as the authors' code did (−127 → 0, 0 stays 0).
 	SignNegate
 )
+
+// signFaults names the sign-fault models, in value order: "xor" and "negate" (the command
+// line's --sign).
+var signFaults = enum.New[SignFault]("SignFault", "inject: unknown sign fault", "xor", "negate")
+
+// String returns the sign-fault model's name: "xor" or "negate".
+func (s SignFault) String() string { return signFaults.String(s) }
+
+// ParseSignFault reads "xor" or "negate".
+func ParseSignFault(s string) (SignFault, error) { return signFaults.Parse(s) }
+
+// MarshalText returns the sign-fault model's name.
+func (s SignFault) MarshalText() ([]byte, error) { return signFaults.MarshalText(s) }
+
+// UnmarshalText reads a sign-fault model's name, as ParseSignFault.
+func (s *SignFault) UnmarshalText(b []byte) error { return signFaults.UnmarshalText(s, b) }
 
 // Plan describes the memory a graph injects into and how.
 type Plan struct {

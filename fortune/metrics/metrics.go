@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/fortune-go/fortune/internal/enum"
 )
 
 // DefaultC is c = (T/t)·P_single back-solved from the paper's Table II (docs/method.md §7.4).
@@ -256,16 +258,20 @@ const (
 	LegacyTable
 )
 
-// String names the mode.
-func (p PDropMode) String() string {
-	switch p {
-	case BERMatched:
-		return "eq6"
-	case LegacyTable:
-		return "legacy"
-	}
-	return fmt.Sprintf("PDropMode(%d)", int(p))
-}
+// pdropModes names the P_drop modes, in value order.
+var pdropModes = enum.New[PDropMode]("PDropMode", "metrics: unknown P_drop mode", "eq6", "legacy")
+
+// String returns the P_drop mode's name.
+func (p PDropMode) String() string { return pdropModes.String(p) }
+
+// ParsePDropMode reads a P_drop mode's name: "eq6" (BERMatched) or "legacy" (LegacyTable).
+func ParsePDropMode(s string) (PDropMode, error) { return pdropModes.Parse(s) }
+
+// MarshalText returns the P_drop mode's name.
+func (p PDropMode) MarshalText() ([]byte, error) { return pdropModes.MarshalText(p) }
+
+// UnmarshalText reads a P_drop mode's name, as ParsePDropMode.
+func (p *PDropMode) UnmarshalText(b []byte) error { return pdropModes.UnmarshalText(p, b) }
 
 // Row returns P_drop for every BER in bers given the accuracy drops measured
 // at those BERs (same order). In LegacyTable mode bers must contain 3e-4.

@@ -335,3 +335,24 @@ func TestVariantsMatchStorage(t *testing.T) {
 		}
 	}
 }
+
+// TestPDropModeText: each enum's names round-trip through String, its Parse function and
+// MarshalText/UnmarshalText (one table per enum), and a value with no name does not marshal.
+func TestPDropModeText(t *testing.T) {
+	for _, v := range []PDropMode{BERMatched, LegacyTable} {
+		b, err := v.MarshalText()
+		var back PDropMode
+		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
+			t.Errorf("PDropMode %v: MarshalText %q, %v; read back %v", v, b, err, back)
+		}
+		if p, err := ParsePDropMode(v.String()); err != nil || p != v {
+			t.Errorf("ParsePDropMode(%q) = %v, %v", v.String(), p, err)
+		}
+	}
+	if _, err := PDropMode(99).MarshalText(); err == nil {
+		t.Errorf("PDropMode(99) marshalled")
+	}
+	if _, err := ParsePDropMode("nonsense"); err == nil || !strings.Contains(err.Error(), "nonsense") {
+		t.Errorf("ParsePDropMode(nonsense): %v", err)
+	}
+}

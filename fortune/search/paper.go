@@ -3,6 +3,8 @@ package search
 import (
 	"fmt"
 	"math"
+
+	"github.com/fortune-go/fortune/internal/enum"
 )
 
 // Rounding selects how PaperAlgorithm1 treats the non-integer bw.
@@ -15,16 +17,20 @@ const (
 	Floor
 )
 
-// String names the rounding.
-func (r Rounding) String() string {
-	switch r {
-	case Real:
-		return "real"
-	case Floor:
-		return "floor"
-	}
-	return fmt.Sprintf("Rounding(%d)", int(r))
-}
+// roundings names the roundings, in value order.
+var roundings = enum.New[Rounding]("Rounding", "search: unknown rounding", "real", "floor")
+
+// String returns the rounding's name.
+func (r Rounding) String() string { return roundings.String(r) }
+
+// ParseRounding reads a rounding's name: "real" or "floor".
+func ParseRounding(s string) (Rounding, error) { return roundings.Parse(s) }
+
+// MarshalText returns the rounding's name.
+func (r Rounding) MarshalText() ([]byte, error) { return roundings.MarshalText(r) }
+
+// UnmarshalText reads a rounding's name, as ParseRounding.
+func (r *Rounding) UnmarshalText(b []byte) error { return roundings.UnmarshalText(r, b) }
 
 // PaperConfig configures PaperAlgorithm1.
 type PaperConfig struct {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/fortune-go/fortune/internal/enum"
 )
 
 // MinWidth and MaxWidth bound the searchable widths (int8 storage).
@@ -58,16 +60,20 @@ const (
 	Binary
 )
 
-// String names the mode.
-func (m Mode) String() string {
-	switch m {
-	case Exhaustive:
-		return "exhaustive"
-	case Binary:
-		return "binary"
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
+// modes names the modes, in value order.
+var modes = enum.New[Mode]("Mode", "search: unknown mode", "exhaustive", "binary")
+
+// String returns the mode's name.
+func (m Mode) String() string { return modes.String(m) }
+
+// ParseMode reads a mode's name: "exhaustive" or "binary".
+func ParseMode(s string) (Mode, error) { return modes.Parse(s) }
+
+// MarshalText returns the mode's name.
+func (m Mode) MarshalText() ([]byte, error) { return modes.MarshalText(m) }
+
+// UnmarshalText reads a mode's name, as ParseMode.
+func (m *Mode) UnmarshalText(b []byte) error { return modes.UnmarshalText(m, b) }
 
 // Config holds the search range, the thresholds and the mode.
 type Config struct {

@@ -108,7 +108,7 @@ func Inject() Check {
 						p.Capacity = inject.CapacityFor(pl, f, p.Bits())
 						seeds := []uint64{1, 7920, 15839}
 						if err := compareTrials(b, words, p, ber, seeds); err != nil {
-							return "", fmt.Errorf("%s sign=%s W=%d BER=%g: %w", pl, signName(sign), w, ber, err)
+							return "", fmt.Errorf("%s sign=%s W=%d BER=%g: %w", pl, sign, w, ber, err)
 						}
 						trials += len(seeds)
 					}
@@ -164,12 +164,4 @@ func compareTrial(in injector, words []uint8, p inject.Plan, seed uint64, ber fl
 		}
 	}
 	return nil
-}
-
-// signName names a sign-fault model.
-func signName(s inject.SignFault) string {
-	if s == inject.SignNegate {
-		return "negate"
-	}
-	return "xor"
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/internal/enum"
 )
 
 // Metadata keys of this project's checkpoints (safetensors "__metadata__" entries; all values are
@@ -40,13 +41,20 @@ const (
 	FormatPyTorch
 )
 
-// String returns "safetensors" or "pytorch".
-func (f Format) String() string {
-	if f == FormatPyTorch {
-		return "pytorch"
-	}
-	return "safetensors"
-}
+// formats names the file formats, in value order.
+var formats = enum.New[Format]("Format", "checkpoint: unknown format", "safetensors", "pytorch")
+
+// String returns the file format's name.
+func (f Format) String() string { return formats.String(f) }
+
+// ParseFormat reads a file format's name: "safetensors" or "pytorch".
+func ParseFormat(s string) (Format, error) { return formats.Parse(s) }
+
+// MarshalText returns the file format's name.
+func (f Format) MarshalText() ([]byte, error) { return formats.MarshalText(f) }
+
+// UnmarshalText reads a file format's name, as ParseFormat.
+func (f *Format) UnmarshalText(b []byte) error { return formats.UnmarshalText(f, b) }
 
 // Save writes a checkpoint: a safetensors file holding p in order and meta (may be nil) plus
 // MetaFormat, written atomically (temporary file, fsync, rename). Python reads it with

@@ -17,6 +17,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/internal/enum"
 )
 
 // DType is the element type of a [Tensor].
@@ -29,16 +30,20 @@ const (
 	Int64
 )
 
-// String returns the safetensors name of the type: "F32" or "I64".
-func (d DType) String() string {
-	switch d {
-	case Float32:
-		return "F32"
-	case Int64:
-		return "I64"
-	}
-	return fmt.Sprintf("DType(%d)", int(d))
-}
+// dtypeNames names the dtypes by their safetensors names, in value order.
+var dtypeNames = enum.New[DType]("DType", "checkpoint: unknown dtype", "F32", "I64")
+
+// String returns the dtype's safetensors name.
+func (d DType) String() string { return dtypeNames.String(d) }
+
+// ParseDType reads a dtype's safetensors name: "F32" or "I64".
+func ParseDType(s string) (DType, error) { return dtypeNames.Parse(s) }
+
+// MarshalText returns the dtype's safetensors name.
+func (d DType) MarshalText() ([]byte, error) { return dtypeNames.MarshalText(d) }
+
+// UnmarshalText reads a dtype's safetensors name, as ParseDType.
+func (d *DType) UnmarshalText(b []byte) error { return dtypeNames.UnmarshalText(d, b) }
 
 // Tensor is one named entry: a flat, row-major array and its shape.
 type Tensor struct {

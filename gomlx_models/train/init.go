@@ -8,6 +8,7 @@ import (
 
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
+	"github.com/fortune-go/fortune/internal/enum"
 )
 
 // InitScheme chooses how [Train] initializes the weights of a fresh run.
@@ -26,26 +27,16 @@ const (
 	InitKaiming
 )
 
+// initSchemes names the initialization schemes, in value order. InitScheme has no text
+// encoding: weights.Recipe stores it in JSON as a number, and the notebooks' training cache key
+// hashes that JSON, so a name there would move every cached training.
+var initSchemes = enum.New[InitScheme]("InitScheme", "unknown initialization", "pytorch", "kaiming")
+
 // String returns the scheme's name as the CLI's --init flag spells it.
-func (s InitScheme) String() string {
-	switch s {
-	case InitPyTorch:
-		return "pytorch"
-	case InitKaiming:
-		return "kaiming"
-	}
-	return fmt.Sprintf("InitScheme(%d)", int(s))
-}
+func (s InitScheme) String() string { return initSchemes.String(s) }
 
 // ParseInitScheme parses "pytorch" or "kaiming".
-func ParseInitScheme(name string) (InitScheme, error) {
-	for _, s := range []InitScheme{InitPyTorch, InitKaiming} {
-		if name == s.String() {
-			return s, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown initialization %q (want pytorch or kaiming)", name)
-}
+func ParseInitScheme(name string) (InitScheme, error) { return initSchemes.Parse(name) }
 
 // InitParams returns freshly initialized parameters, as PyTorch initializes nn.Conv2d,
 // nn.Linear and nn.BatchNorm2d: weights ~ U(-1/√fan_in, 1/√fan_in) (kaiming_uniform_ with

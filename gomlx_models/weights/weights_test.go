@@ -2,6 +2,7 @@ package weights
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -172,5 +173,17 @@ func TestFindOrTrainTrainsOnce(t *testing.T) {
 	}
 	if info2, _ := os.Stat(path); !info2.ModTime().Equal(info.ModTime()) {
 		t.Error("second FindOrTrain rewrote the weights")
+	}
+}
+
+// TestRecipeInitJSON: Recipe keeps the initialization a number in JSON (train.InitScheme has no
+// text encoding on purpose): the notebooks' training cache key hashes this JSON.
+func TestRecipeInitJSON(t *testing.T) {
+	b, err := json.Marshal(Recipe{Init: train.InitKaiming})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"init":1,`) {
+		t.Errorf("Recipe JSON %s, want \"init\":1", b)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/fortune-go/fortune/data"
 	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/fortune-go/fortune/fortune/campaign"
+	"github.com/fortune-go/fortune/fortune/inject"
 	"github.com/fortune-go/fortune/fortune/metrics"
 	"github.com/fortune-go/fortune/fortune/report"
 	models "github.com/fortune-go/fortune/gomlx_models"
@@ -78,8 +79,9 @@ type Settings struct {
 	BERs []float64 `json:"bers"`
 	// Trials is the number of fault trials per variant and BER.
 	Trials int `json:"trials"`
-	// Placement is the fault placement (distinct, replacement, legacy, bernoulli).
-	Placement string `json:"placement"`
+	// Placement is the fault placement (the zero value is inject.Distinct; JSON holds its name:
+	// distinct, replacement, legacy, bernoulli).
+	Placement inject.Placement `json:"placement"`
 	// Seed drives training and the campaign's faults.
 	Seed uint64 `json:"seed"`
 	// Backend is the backend configuration ("" chooses: XLA with a PJRT plugin, else Go).
@@ -104,12 +106,12 @@ func For(profile string) Settings {
 		tr := weights.DefaultRecipe()
 		tr.Epochs, tr.LR = 10, 0.01
 		s = Settings{Profile: "paper", Model: "alexnet", Train: tr, EvalImages: 0, EvalBatch: 100, Variants: campaign.PaperVariants,
-			BERs: campaign.PaperBERs, Trials: 20, Placement: "distinct", Seed: 1}
+			BERs: campaign.PaperBERs, Trials: 20, Placement: inject.Distinct, Seed: 1}
 	default:
 		tr := weights.DefaultRecipe() // fortune train's and fortune reproduce's: 4 epochs of all 60,000 images
 		tr.Epochs = weights.DefaultEpochs("lenet5")
 		s = Settings{Profile: "cpu", Model: "lenet5", Train: tr, EvalImages: 0, CampaignImages: 5000, EvalBatch: 1000, Variants: campaign.PaperVariants,
-			BERs: []float64{3e-4, 3e-3, 1e-2, 3e-2}, Trials: 10, Placement: "distinct", Seed: 1}
+			BERs: []float64{3e-4, 3e-3, 1e-2, 3e-2}, Trials: 10, Placement: inject.Distinct, Seed: 1}
 	}
 	if m := os.Getenv(EnvModel); m != "" {
 		s.Model = m
@@ -128,12 +130,12 @@ func (s Settings) Markdown() string {
 		{"weights", orDefault(s.Weights, fmt.Sprintf("trained here once (cached): %s training images × %d epochs, batch %d, "+
 			"peak LR %g, weight decay %g, seed %d", countOrAll(s.Train.TrainImages), s.Train.Epochs, s.Train.BatchSize,
 			s.Train.LR, s.Train.WeightDecay, s.Train.Seed))},
-		{"evaluation images", countOrAll(s.EvalImages) + " (test split)"},
-		{"campaign images", countOrAll(s.CampaignImages) + " (test split, the first ones)"},
+		{"fault-free accuracies on", splitLabel(s.EvalImages)},
+		{"campaign trials on", splitLabel(s.CampaignImages)},
 		{"variants", strings.Join(s.Variants, ", ")},
-		{"BERs", joinFloats(s.BERs)},
+		{"BERs", powers(s.BERs)},
 		{"trials per (variant, BER)", strconv.Itoa(s.Trials)},
-		{"fault placement", s.Placement},
+		{"fault placement", s.Placement.String()},
 		{"seed", strconv.FormatUint(s.Seed, 10)},
 		{"backend", orDefault(s.Backend, "automatic (XLA if a PJRT plugin is installed, else pure Go)")},
 	}
@@ -188,6 +190,15 @@ func splitLabel(n int) string {
 		return fmt.Sprintf("test, first %d images", n)
 	}
 	return "test"
+}
+
+// powers writes values as powers of ten (report.PowerLabel), comma-separated.
+func powers(xs []float64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = report.PowerLabel(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 // CacheDir returns the notebooks' cache folder ($FORTUNE_NOTEBOOK_CACHE, else .cache in the
@@ -314,7 +325,7 @@ func (s Settings) Results(progress io.Writer) ([]campaign.Record, []report.Row, 
 	rows := Must(campaign.Rows(recs, metrics.PDropModel{C: metrics.DefaultC}))
 	if progress != nil {
 		all := countKind(recs, "trial")
-		fmt.Fprintf(progress, "campaign %s: %d variants × %d BERs × %d trials on %s images: %d trials run now, %d read back from %s (%s)\n",
+		fmt.Fprintf(progress, "campaign %s: %d variants × %d BERs × %d trials, images: %s; %d trials run now, %d read back from %s (%s)\n",
 			m.Name(), len(cs.Variants), len(cs.BERs), cs.Trials, cs.Eval, all-before, before, Rel(path),
 			time.Since(start).Round(time.Second))
 	}
@@ -420,14 +431,6 @@ func countOrAll(n int) string {
 		return "all"
 	}
 	return strconv.Itoa(n)
-}
-
-func joinFloats(xs []float64) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = strconv.FormatFloat(x, 'g', -1, 64)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // Must2 is Must for functions returning two values and an error.

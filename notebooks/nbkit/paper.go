@@ -213,7 +213,7 @@ func RunsMarkdown(runs []PaperRun) string {
 		for _, b := range s.BERs {
 			bers = append(bers, report.PowerLabel(b))
 		}
-		fault := "placement " + s.Placement
+		fault := "placement " + s.Placement.String()
 		if s.SignNegate {
 			fault += ", sign bit negated"
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/fortune-go/fortune/fortune/campaign"
+	"github.com/fortune-go/fortune/fortune/inject"
 )
 
 // writeRun writes a small results file root/folder/protocol/model.jsonl: 8-bit and P-3, 1,000
@@ -23,9 +24,9 @@ func writeRun(t *testing.T, root, folder, protocol, model string, golden int, lo
 		t.Fatal(err)
 	}
 	s := campaign.Settings{Model: model, Variants: []string{"8-bit", "P-3"}, BERs: []float64{3e-4}, Trials: 3,
-		Placement: map[string]string{"legacy": "legacy"}[protocol], Eval: "test, first 1000 images"}
-	if s.Placement == "" {
-		s.Placement = "distinct"
+		Eval: "test, first 1000 images"} // Placement: the zero value, inject.Distinct.
+	if protocol == "legacy" {
+		s.Placement = inject.Legacy
 	}
 	recs := []campaign.Record{{Kind: "header", Settings: &s, Provenance: &campaign.Provenance{Version: "test", Backend: "go", Started: "2026-12-04T09:26:12Z"}}}
 	for _, v := range []string{"8-bit", "P-3"} {
