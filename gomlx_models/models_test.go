@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/internal/enum/enumtest"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -578,23 +579,7 @@ func forwardArgs(m Model, batch int, paramSeed, inputSeed uint64) []any {
 	return args
 }
 
-// TestParamKindText: each enum's names round-trip through String, its Parse function and
-// MarshalText/UnmarshalText (one table per enum), and a value with no name does not marshal.
+// TestParamKindText: ParamKind's names round-trip (enumtest.Check).
 func TestParamKindText(t *testing.T) {
-	for _, v := range []ParamKind{ConvWeight, LinearWeight, Bias, BNWeight, BNBias, BNMean, BNVar, BNCount} {
-		b, err := v.MarshalText()
-		var back ParamKind
-		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
-			t.Errorf("ParamKind %v: MarshalText %q, %v; read back %v", v, b, err, back)
-		}
-		if p, err := ParseParamKind(v.String()); err != nil || p != v {
-			t.Errorf("ParseParamKind(%q) = %v, %v", v.String(), p, err)
-		}
-	}
-	if _, err := ParamKind(99).MarshalText(); err == nil {
-		t.Errorf("ParamKind(99) marshalled")
-	}
-	if _, err := ParseParamKind("nonsense"); err == nil || !strings.Contains(err.Error(), "nonsense") {
-		t.Errorf("ParseParamKind(nonsense): %v", err)
-	}
+	enumtest.Check(t, []ParamKind{ConvWeight, LinearWeight, Bias, BNWeight, BNBias, BNMean, BNVar, BNCount}, ParseParamKind)
 }

@@ -4,7 +4,6 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -17,6 +16,7 @@ import (
 	"github.com/fortune-go/fortune/fortune/internal/backendtest"
 	"github.com/fortune-go/fortune/fortune/internal/reference"
 	"github.com/fortune-go/fortune/fortune/selfcheck"
+	"github.com/fortune-go/fortune/internal/enum/enumtest"
 )
 
 // run executes Inject once (selfcheck.RunInject).
@@ -216,39 +216,8 @@ func TestCountValidates(t *testing.T) {
 	}
 }
 
-// TestPlacementSignText: each enum's names round-trip through String, its Parse function and
-// MarshalText/UnmarshalText (one table per enum), and a value with no name does not marshal.
+// TestPlacementSignText: Placement's and SignFault's names round-trip (enumtest.Check).
 func TestPlacementSignText(t *testing.T) {
-	for _, v := range []Placement{Distinct, WithReplacement, Legacy, Bernoulli} {
-		b, err := v.MarshalText()
-		var back Placement
-		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
-			t.Errorf("Placement %v: MarshalText %q, %v; read back %v", v, b, err, back)
-		}
-		if p, err := ParsePlacement(v.String()); err != nil || p != v {
-			t.Errorf("ParsePlacement(%q) = %v, %v", v.String(), p, err)
-		}
-	}
-	if _, err := Placement(99).MarshalText(); err == nil {
-		t.Errorf("Placement(99) marshalled")
-	}
-	if _, err := ParsePlacement("nonsense"); err == nil || !strings.Contains(err.Error(), "nonsense") {
-		t.Errorf("ParsePlacement(nonsense): %v", err)
-	}
-	for _, v := range []SignFault{SignXOR, SignNegate} {
-		b, err := v.MarshalText()
-		var back SignFault
-		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
-			t.Errorf("SignFault %v: MarshalText %q, %v; read back %v", v, b, err, back)
-		}
-		if p, err := ParseSignFault(v.String()); err != nil || p != v {
-			t.Errorf("ParseSignFault(%q) = %v, %v", v.String(), p, err)
-		}
-	}
-	if _, err := SignFault(99).MarshalText(); err == nil {
-		t.Errorf("SignFault(99) marshalled")
-	}
-	if _, err := ParseSignFault("nonsense"); err == nil || !strings.Contains(err.Error(), "nonsense") {
-		t.Errorf("ParseSignFault(nonsense): %v", err)
-	}
+	enumtest.Check(t, []Placement{Distinct, WithReplacement, Legacy, Bernoulli}, ParsePlacement)
+	enumtest.Check(t, []SignFault{SignXOR, SignNegate}, ParseSignFault)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fortune-go/fortune/fortune/storage"
+	"github.com/fortune-go/fortune/internal/enum/enumtest"
 )
 
 // tableII is docs/method.md §11 Table II, copied verbatim.
@@ -336,23 +337,7 @@ func TestVariantsMatchStorage(t *testing.T) {
 	}
 }
 
-// TestPDropModeText: each enum's names round-trip through String, its Parse function and
-// MarshalText/UnmarshalText (one table per enum), and a value with no name does not marshal.
+// TestPDropModeText: PDropMode's names round-trip (enumtest.Check).
 func TestPDropModeText(t *testing.T) {
-	for _, v := range []PDropMode{BERMatched, LegacyTable} {
-		b, err := v.MarshalText()
-		var back PDropMode
-		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
-			t.Errorf("PDropMode %v: MarshalText %q, %v; read back %v", v, b, err, back)
-		}
-		if p, err := ParsePDropMode(v.String()); err != nil || p != v {
-			t.Errorf("ParsePDropMode(%q) = %v, %v", v.String(), p, err)
-		}
-	}
-	if _, err := PDropMode(99).MarshalText(); err == nil {
-		t.Errorf("PDropMode(99) marshalled")
-	}
-	if _, err := ParsePDropMode("nonsense"); err == nil || !strings.Contains(err.Error(), "nonsense") {
-		t.Errorf("ParsePDropMode(nonsense): %v", err)
-	}
+	enumtest.Check(t, []PDropMode{BERMatched, LegacyTable}, ParsePDropMode)
 }

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/fortune-go/fortune/internal/enum/enumtest"
 )
 
 // synth returns a callback where width w has the given golden accuracy and
@@ -268,39 +270,8 @@ func TestPaperAlgorithm1NeverStops(t *testing.T) {
 	}
 }
 
-// TestModeRoundingText: each enum's names round-trip through String, its Parse function and
-// MarshalText/UnmarshalText (one table per enum), and a value with no name does not marshal.
+// TestModeRoundingText: Mode's and Rounding's names round-trip (enumtest.Check).
 func TestModeRoundingText(t *testing.T) {
-	for _, v := range []Mode{Exhaustive, Binary} {
-		b, err := v.MarshalText()
-		var back Mode
-		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
-			t.Errorf("Mode %v: MarshalText %q, %v; read back %v", v, b, err, back)
-		}
-		if p, err := ParseMode(v.String()); err != nil || p != v {
-			t.Errorf("ParseMode(%q) = %v, %v", v.String(), p, err)
-		}
-	}
-	if _, err := Mode(99).MarshalText(); err == nil {
-		t.Errorf("Mode(99) marshalled")
-	}
-	if _, err := ParseMode("nonsense"); err == nil || !strings.Contains(err.Error(), "nonsense") {
-		t.Errorf("ParseMode(nonsense): %v", err)
-	}
-	for _, v := range []Rounding{Real, Floor} {
-		b, err := v.MarshalText()
-		var back Rounding
-		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
-			t.Errorf("Rounding %v: MarshalText %q, %v; read back %v", v, b, err, back)
-		}
-		if p, err := ParseRounding(v.String()); err != nil || p != v {
-			t.Errorf("ParseRounding(%q) = %v, %v", v.String(), p, err)
-		}
-	}
-	if _, err := Rounding(99).MarshalText(); err == nil {
-		t.Errorf("Rounding(99) marshalled")
-	}
-	if _, err := ParseRounding("nonsense"); err == nil || !strings.Contains(err.Error(), "nonsense") {
-		t.Errorf("ParseRounding(nonsense): %v", err)
-	}
+	enumtest.Check(t, []Mode{Exhaustive, Binary}, ParseMode)
+	enumtest.Check(t, []Rounding{Real, Floor}, ParseRounding)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/internal/enum/enumtest"
 )
 
 func sampleParams(t *testing.T) *Params {
@@ -410,33 +411,8 @@ func FuzzSafetensors(f *testing.F) {
 	})
 }
 
-// TestFormatDTypeText: Format's and DType's names round-trip through String, Parse and
-// MarshalText/UnmarshalText, and a value with no name does not marshal.
+// TestFormatDTypeText: Format's and DType's names round-trip (enumtest.Check).
 func TestFormatDTypeText(t *testing.T) {
-	for _, v := range []Format{FormatSafetensors, FormatPyTorch} {
-		b, err := v.MarshalText()
-		var back Format
-		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
-			t.Errorf("Format %v: MarshalText %q, %v; read back %v", v, b, err, back)
-		}
-		if p, err := ParseFormat(v.String()); err != nil || p != v {
-			t.Errorf("ParseFormat(%q) = %v, %v", v.String(), p, err)
-		}
-	}
-	for _, v := range []DType{Float32, Int64} {
-		b, err := v.MarshalText()
-		var back DType
-		if err != nil || string(b) != v.String() || back.UnmarshalText(b) != nil || back != v {
-			t.Errorf("DType %v: MarshalText %q, %v; read back %v", v, b, err, back)
-		}
-		if p, err := ParseDType(v.String()); err != nil || p != v {
-			t.Errorf("ParseDType(%q) = %v, %v", v.String(), p, err)
-		}
-	}
-	if _, err := Format(9).MarshalText(); err == nil {
-		t.Error("Format(9) marshalled")
-	}
-	if _, err := ParseDType("F16"); err == nil || !strings.Contains(err.Error(), "F16") {
-		t.Errorf("ParseDType(F16): %v", err)
-	}
+	enumtest.Check(t, []Format{FormatSafetensors, FormatPyTorch}, ParseFormat)
+	enumtest.Check(t, []DType{Float32, Int64}, ParseDType)
 }
