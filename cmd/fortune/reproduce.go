@@ -159,7 +159,8 @@ func findOrTrain(b compute.Backend, c *common, m models.Model, dir string, p pro
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	return weights.FindOrTrain(ctx, b, m, dir, r, c.weightsOptions(false))
+	path, _, err := weights.FindOrTrain(ctx, b, m, dir, r, c.weightsOptions(false))
+	return path, err
 }
 
 func joinFloats(fs []float64) string {

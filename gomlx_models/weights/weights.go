@@ -255,14 +255,16 @@ func Find(dir, model string, log io.Writer) (path string, mustTrain bool, err er
 }
 
 // FindOrTrain returns the weights file of m in dir under the package's rule, training (or
-// resuming) it there with recipe r when needed.
-func FindOrTrain(ctx context.Context, b compute.Backend, m models.Model, dir string, r Recipe, o Options) (string, error) {
+// resuming) it there with recipe r when needed; the training's result is nil when the file
+// was used as found.
+func FindOrTrain(ctx context.Context, b compute.Backend, m models.Model, dir string, r Recipe, o Options) (string, *train.Result, error) {
 	path, mustTrain, err := Find(dir, m.Name(), o.Log)
 	if err != nil || !mustTrain {
-		return path, err
+		return path, nil, err
 	}
-	if _, err := Train(ctx, b, m, path, r, o); err != nil {
-		return "", err
+	res, err := Train(ctx, b, m, path, r, o)
+	if err != nil {
+		return "", nil, err
 	}
-	return path, nil
+	return path, res, nil
 }

@@ -73,7 +73,7 @@ func TestFindOrTrainUsesWeights(t *testing.T) {
 				t.Errorf("Find = %q, %t, %v; want %s used as it is", got, mustTrain, err, path)
 			}
 			// No backend and no data: using the file must not need them.
-			if got, err := FindOrTrain(context.Background(), nil, m, dir, DefaultRecipe(), Options{}); err != nil || got != path {
+			if got, res, err := FindOrTrain(context.Background(), nil, m, dir, DefaultRecipe(), Options{}); err != nil || got != path || res != nil {
 				t.Errorf("FindOrTrain = %q, %v; want %s used as it is", got, err, path)
 			}
 		})
@@ -151,9 +151,9 @@ func TestFindOrTrainTrainsOnce(t *testing.T) {
 	dir := t.TempDir()
 	r := Recipe{Epochs: 1, BatchSize: 4, LR: 0.01, Seed: 3, TrainImages: 8, EvalImages: 8}
 	var log strings.Builder
-	path, err := FindOrTrain(context.Background(), b, m, dir, r, Options{Log: &log})
-	if err != nil || path != Path(dir, "lenet5") {
-		t.Fatalf("FindOrTrain = %q, %v", path, err)
+	path, res, err := FindOrTrain(context.Background(), b, m, dir, r, Options{Log: &log})
+	if err != nil || path != Path(dir, "lenet5") || res == nil {
+		t.Fatalf("FindOrTrain = %q, %v, %v", path, res, err)
 	}
 	if !strings.Contains(log.String(), "training from scratch") || !strings.Contains(log.String(), "training lenet5 on 8 images") {
 		t.Errorf("log %q: want the decision and the training line", log.String())
@@ -168,7 +168,7 @@ func TestFindOrTrainTrainsOnce(t *testing.T) {
 	}
 	info, _ := os.Stat(path)
 	log.Reset()
-	if again, err := FindOrTrain(context.Background(), b, m, dir, r, Options{Log: &log}); err != nil || again != path || log.Len() != 0 {
+	if again, _, err := FindOrTrain(context.Background(), b, m, dir, r, Options{Log: &log}); err != nil || again != path || log.Len() != 0 {
 		t.Errorf("second FindOrTrain = %q, %v, log %q: want the file used as it is", again, err, log.String())
 	}
 	if info2, _ := os.Stat(path); !info2.ModTime().Equal(info.ModTime()) {

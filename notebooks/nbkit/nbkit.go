@@ -35,6 +35,7 @@ import (
 	"github.com/fortune-go/fortune/fortune/report"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
+	"github.com/fortune-go/fortune/gomlx_models/train"
 	"github.com/fortune-go/fortune/gomlx_models/weights"
 )
 
@@ -243,21 +244,17 @@ func (s Settings) LoadOrTrain(b compute.Backend, m models.Model, progress io.Wri
 	path := s.WeightsPath()
 	trained := ""
 	if s.Weights == "" {
-		dir := filepath.Dir(path)
-		found, mustTrain, err := weights.Find(dir, s.Model, nil)
+		var res *train.Result
+		var err error
+		path, res, err = weights.FindOrTrain(context.Background(), b, m, filepath.Dir(path), s.Train, weights.Options{
+			Data:     func(m models.Model, split data.Split, n int) (*data.Dataset, error) { return Data(m, split, n), nil },
+			Progress: epochLines(progress), Lines: true})
 		if err != nil {
 			panic(err)
 		}
-		if mustTrain {
-			res, err := weights.Train(context.Background(), b, m, found, s.Train, weights.Options{
-				Data:     func(m models.Model, split data.Split, n int) (*data.Dataset, error) { return Data(m, split, n), nil },
-				Progress: epochLines(progress), Lines: true})
-			if err != nil {
-				panic(err)
-			}
+		if res != nil {
 			trained = fmt.Sprintf("trained now (%d steps, %.2f epochs)", res.Steps, float64(res.Steps)/float64(res.StepsPerEpoch))
 		}
-		path = found
 	}
 	p, meta, err := checkpoint.LoadFor(path, m.Params())
 	if err != nil {
