@@ -102,7 +102,7 @@ func TestP6CampaignAndReport(t *testing.T) {
 	}
 	// What the report does with the variants (Figure 6 is left out: with random weights the
 	// drops may all be ≤ 0, which it cannot plot).
-	rows, err := campaign.Rows(recs, pdropModel())
+	rows, err := report.CampaignRows(recs, pdropModel())
 	if err != nil {
 		t.Fatalf("rows of a P-6 campaign: %v", err)
 	}

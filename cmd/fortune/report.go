@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"github.com/fortune-go/fortune/fortune/atomicfile"
+	"github.com/fortune-go/fortune/fortune/buildinfo"
 	"github.com/fortune-go/fortune/fortune/campaign"
 	"github.com/fortune-go/fortune/fortune/metrics"
 	"github.com/fortune-go/fortune/fortune/report"
 )
 
 // version describes the running binary (module version, VCS revision and whether the tree had
-// uncommitted changes, Go version; see report.Build); it is recorded in every results file and
-// report and printed by `fortune version`.
-var version = report.CurrentBuild().String()
+// uncommitted changes, Go version; see buildinfo.Build); it is recorded in every results file
+// and report and printed by `fortune version`.
+var version = buildinfo.Current().String()
 
 func runReport(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
@@ -98,7 +99,7 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 		}
 		prov.Settings[label] = fmt.Sprintf("weights=%s eval=%s placement=%s sign_negate=%t legacy_layers=%t legacy_clamp=%t per_tensor=%t dropout=%t trials=%d half_width=%g results_code=%s",
 			s.Weights, s.Eval, s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp, s.PerTensor, s.LegacyDropout, s.Trials, s.HalfWidth, code)
-		r, err := campaign.Rows(recs, pm)
+		r, err := report.CampaignRows(recs, pm)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}

@@ -37,6 +37,7 @@ import (
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 	"github.com/fortune-go/fortune/gomlx_models/train"
+	"github.com/fortune-go/fortune/internal/progress"
 )
 
 // PaperBERs are the bit error rates of the paper's Table II.
@@ -210,7 +211,8 @@ type Setup struct {
 	Params *checkpoint.Params
 	// Eval is the evaluation set.
 	Eval train.Dataset
-	// Progress receives progress lines (may be nil).
+	// Progress receives progress lines (may be nil): one per golden evaluation, and one per
+	// variant and BER, updated in place ("\r") as its trials run, at most five times a second.
 	Progress io.Writer
 	// Version is the project version recorded in the results.
 	Version string
@@ -261,11 +263,12 @@ type runner struct {
 	images   int
 	prepare  *train.Preparer // Parameters → inference-ready weights (Model.Prepare), per trial.
 	infer    *Exec
-	progress *progress
+	progress *progress.Printer // One updating line per (variant, BER): "… BER 1e-02: trial 3/10, …".
 }
 
 func newRunner(setup Setup, s Settings) (*runner, error) {
-	r := &runner{Setup: setup, s: s, index: map[string]int{}, progress: newProgress(setup.Progress)}
+	r := &runner{Setup: setup, s: s, index: map[string]int{}, progress: progress.New(setup.Progress, progress.Bar)}
+	r.progress.Unit = "trial"
 	var err error
 	if r.params, err = train.ParamTensors(setup.Model, setup.Params); err != nil {
 		return nil, err
@@ -527,7 +530,7 @@ func (r *runner) fp32(st *Store) error {
 			return err
 		}
 	}
-	r.progress.linef("%s FP32: %.2f%% (%d/%d)", r.s.Model, rec.Accuracy(), rec.Correct, rec.Total)
+	r.progress.Linef("%s FP32: %.2f%% (%d/%d)", r.s.Model, rec.Accuracy(), rec.Correct, rec.Total)
 	return nil
 }
 
@@ -557,7 +560,7 @@ func (r *runner) variant(ctx context.Context, st *Store, scheme storage.Scheme) 
 			return err
 		}
 	}
-	r.progress.linef("%s %s: golden %.2f%% (%d/%d), %d stored bits", r.s.Model, name, golden.Accuracy(), golden.Correct, golden.Total, golden.MemoryBits)
+	r.progress.Linef("%s %s: golden %.2f%% (%d/%d), %d stored bits", r.s.Model, name, golden.Accuracy(), golden.Correct, golden.Total, golden.MemoryBits)
 	if r.s.GoldenOnly {
 		return nil
 	}
@@ -612,15 +615,15 @@ func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, schem
 	}
 	var lost []int // golden.Correct − trial.Correct: the drops as exact counts.
 	rule := stats.StopRule{MinTrials: r.s.minTrials(), MaxTrials: r.s.Trials, HalfWidth: r.s.HalfWidth}
-	r.progress.start(fmt.Sprintf("%s %s BER %.0e", r.s.Model, name, ber), r.s.Trials)
-	defer r.progress.end()
+	r.progress.Start(fmt.Sprintf("%s %s BER %.0e", r.s.Model, name, ber), r.s.Trials)
+	defer r.progress.End()
 	for t := range r.s.Trials {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if r.s.HalfWidth > 0 && len(lost) >= rule.MinTrials {
 			if d, err := rule.CheckCounts(lost, r.images, 100); err == nil && d.Stop {
-				r.progress.note(d.Reason)
+				r.progress.Note(d.Reason)
 				return nil
 			}
 		}
@@ -661,7 +664,7 @@ func (r *runner) trials(ctx context.Context, st *Store, vg *variantGraphs, schem
 		for _, l := range lost {
 			sum += l
 		}
-		r.progress.step(t+1, fmt.Sprintf("drop %.2f pp (mean %.2f)", 100*float64(lost[len(lost)-1])/float64(r.images),
+		r.progress.Step(t+1, fmt.Sprintf("drop %.2f pp (mean %.2f)", 100*float64(lost[len(lost)-1])/float64(r.images),
 			100*float64(sum)/float64(len(lost)*r.images)))
 	}
 	return nil

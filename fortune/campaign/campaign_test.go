@@ -14,10 +14,10 @@ import (
 	"testing"
 
 	"github.com/fortune-go/fortune/fortune/backend"
+	"github.com/fortune-go/fortune/fortune/buildinfo"
 	"github.com/fortune-go/fortune/fortune/inject"
 	"github.com/fortune-go/fortune/fortune/internal/backendtest"
-	"github.com/fortune-go/fortune/fortune/metrics"
-	"github.com/fortune-go/fortune/fortune/report"
+	"github.com/fortune-go/fortune/fortune/search"
 	"github.com/fortune-go/fortune/fortune/storage"
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/train"
@@ -120,15 +120,24 @@ func TestRunResume(t *testing.T) {
 	if _, err := Run(context.Background(), su, s, path); err == nil || !strings.Contains(err.Error(), "other settings (seed: stored 7, now 8)") {
 		t.Errorf("changed settings accepted, or the error does not name the field: %v", err)
 	}
-	rows, err := Rows(got, metrics.PDropModel{C: metrics.DefaultC})
-	if err != nil {
-		t.Fatal(err)
+	// What the report aggregates (report.CampaignRows): a golden and a timing record per
+	// variant, every trial over its golden's inputs.
+	golden, timed := map[string]Record{}, map[string]bool{}
+	for _, r := range got {
+		switch r.Kind {
+		case "golden":
+			golden[r.Variant] = r
+		case "timing":
+			timed[r.Variant] = r.Seconds > 0
+		}
 	}
-	if len(rows) != 2 || len(rows[1].PerBER) != 2 || rows[1].PerBER[0].Trials != 3 {
-		t.Errorf("rows: %+v", rows)
+	if len(golden) != 2 || len(timed) != 2 || !timed["8-bit"] {
+		t.Errorf("golden records %v, timed variants %v: want both variants evaluated and timed", golden, timed)
 	}
-	if rows[0].ExecTimePct != 100 {
-		t.Errorf("8-bit exec time %.1f%%, want 100%%", rows[0].ExecTimePct)
+	for k, r := range trialsOf(got) {
+		if g, ok := golden[r.Variant]; !ok || r.Total != g.Total {
+			t.Errorf("%s: %d inputs, its golden %+v", k, r.Total, g)
+		}
 	}
 }
 
@@ -218,7 +227,7 @@ func TestResultsProvenance(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	other := report.Build{Module: "m", ModuleVersion: "v1", Revision: "abc", Modified: true}
+	other := buildinfo.Build{Module: "m", ModuleVersion: "v1", Revision: "abc", Modified: true}
 	if st, err = Open(path, settings(), Provenance{Backend: "go", Build: &other}); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +280,7 @@ func TestResultsCUDAProvenance(t *testing.T) {
 // §12 beside the baseline and P-4 (the equivalent of `fortune campaign --variants
 // 8-bit,P-4,SEC-4,PAR-4`): every variant has its golden, timing and trial records, its memory is
 // N·W bits with LeNet-5's N = 61,470 and the scheme's W, its golden accuracy equals P-4's (same
-// 4-bit codes, lossless without faults), and the rows aggregate.
+// 4-bit codes, lossless without faults), and the golden records come in the variants' order.
 func TestClassicCodesCampaign(t *testing.T) {
 	s := settings()
 	s.Variants, s.BERs, s.Trials = []string{"8-bit", "P-4", "SEC-4", "PAR-4"}, []float64{1e-2}, 2
@@ -319,12 +328,14 @@ func TestClassicCodesCampaign(t *testing.T) {
 			t.Errorf("%s golden %d correct, P-4 %d: the same codes should read back the same", v, golden[v].Correct, golden["P-4"].Correct)
 		}
 	}
-	rows, err := Rows(recs, metrics.PDropModel{C: metrics.DefaultC})
-	if err != nil {
-		t.Fatal(err)
+	var order []string // The report's rows (report.CampaignRows) follow the golden records.
+	for _, r := range recs {
+		if r.Kind == "golden" {
+			order = append(order, r.Variant)
+		}
 	}
-	if len(rows) != 4 || rows[2].Variant != "SEC-4" || rows[3].MemoryBits != 5*n {
-		t.Errorf("rows: %+v", rows)
+	if !slices.Equal(order, s.Variants) {
+		t.Errorf("golden records of %v, want %v in order", order, s.Variants)
 	}
 }
 
@@ -438,15 +449,23 @@ func committedHeaders(t *testing.T) map[string][]byte {
 
 // TestCommittedHeadersRoundTrip: the committed results headers (written when Placement was a
 // string) decode into the typed settings and encode back byte for byte, placement included, so
-// they still resume.
+// they still resume; their provenance, the build included, encodes back byte for byte too.
 func TestCommittedHeadersRoundTrip(t *testing.T) {
 	for path, line := range committedHeaders(t) {
 		var raw struct {
-			Schema   *int            `json:"schema"`
-			Settings json.RawMessage `json:"settings"`
+			Schema     *int            `json:"schema"`
+			Settings   json.RawMessage `json:"settings"`
+			Provenance json.RawMessage `json:"provenance"`
 		}
 		if err := json.Unmarshal(line, &raw); err != nil {
 			t.Fatalf("%s: %v", path, err)
+		}
+		var prov Provenance
+		if err := json.Unmarshal(raw.Provenance, &prov); err != nil {
+			t.Fatalf("%s: provenance: %v", path, err)
+		}
+		if again, err := json.Marshal(prov); err != nil || !bytes.Equal(again, raw.Provenance) {
+			t.Errorf("%s: provenance re-encodes as\n%s (%v)\nstored\n%s", path, again, err, raw.Provenance)
 		}
 		var h Record
 		if err := json.Unmarshal(line, &h); err != nil {
@@ -543,5 +562,31 @@ func TestSettingsSchema(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("resuming schema %d: %v, want %q", SettingsSchema+1, err, want)
 		}
+	}
+}
+
+// TestWorstDrop: the search point of a one-variant campaign holds the largest mean drop over the
+// BERs (the lowest BER on a tie), computed from the integer losses; a trial over another number
+// of inputs than its golden, or records without a golden, are errors.
+func TestWorstDrop(t *testing.T) {
+	recs := []Record{{Kind: "header"}, {Kind: "golden", Variant: "P-4", Correct: 9000, Total: 10000, MemoryBits: 6 << 10}}
+	for ber, lost := range map[float64][]int{1e-4: {300, 100}, 1e-3: {10, 20}, 1e-2: {100, 300}} {
+		for i, l := range lost {
+			recs = append(recs, Record{Kind: "trial", Variant: "P-4", BER: ber, Trial: i, Correct: 9000 - l, Total: 10000})
+		}
+	}
+	p, err := worstDrop(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (search.Point{Variant: "P-4", Golden: 90, MemoryBits: 6 << 10, WorstDrop: 2, WorstBER: 1e-4}); p != want {
+		t.Errorf("worstDrop = %+v, want %+v", p, want)
+	}
+	recs[len(recs)-1].Total = 5000
+	if _, err := worstDrop(recs); err == nil || !strings.Contains(err.Error(), "5000") {
+		t.Errorf("a trial over 5000 of 10000 inputs: error %v", err)
+	}
+	if _, err := worstDrop(recs[2:]); err == nil {
+		t.Error("records without a golden: want error")
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/fortune-go/fortune/fortune/report"
+	"github.com/fortune-go/fortune/fortune/buildinfo"
 )
 
 // Record is one line of a results file (JSON Lines). Kind says which fields are set:
@@ -63,13 +63,13 @@ func (r Record) Accuracy() float64 { return 100 * float64(r.Correct) / float64(r
 
 // Provenance says where and how a run was made.
 type Provenance struct {
-	// Version describes the code on one line (report.Build.String: module version, VCS revision,
-	// uncommitted changes, Go version); Open fills it from Build when empty.
+	// Version describes the code on one line (buildinfo.Build.String: module version, VCS
+	// revision, uncommitted changes, Go version); Open fills it from Build when empty.
 	Version string `json:"version"`
-	// Build is the code that wrote the records; Open fills it with report.CurrentBuild when nil.
-	Build   *report.Build `json:"build,omitempty"`
-	Backend string        `json:"backend"`
-	Device  string        `json:"device"`
+	// Build is the code that wrote the records; Open fills it with buildinfo.Current when nil.
+	Build   *buildinfo.Build `json:"build,omitempty"`
+	Backend string           `json:"backend"`
+	Device  string           `json:"device"`
 	// TF32 and Deterministic are backend.Info's: "off"/"on" on a CUDA backend, omitted on others.
 	TF32          string `json:"tf32,omitempty"`
 	Deterministic string `json:"deterministic,omitempty"`
@@ -79,7 +79,7 @@ type Provenance struct {
 // stamp fills in the running binary's build where the caller left it out.
 func (p Provenance) stamp() Provenance {
 	if p.Build == nil {
-		b := report.CurrentBuild()
+		b := buildinfo.Current()
 		p.Build = &b
 	}
 	if p.Version == "" {

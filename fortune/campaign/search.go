@@ -2,12 +2,15 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 
-	"github.com/fortune-go/fortune/fortune/metrics"
 	"github.com/fortune-go/fortune/fortune/search"
+	"github.com/fortune-go/fortune/fortune/stats"
 )
 
 // VariantForWidth is the storage variant Algorithm 1 evaluates for data width w
@@ -50,17 +53,11 @@ func Feasibility(ctx context.Context, setup Setup, base Settings, dir string, a 
 		if err != nil {
 			return search.Point{}, fmt.Errorf("width %d: %w", w, err)
 		}
-		rows, err := Rows(recs, metrics.PDropModel{C: metrics.DefaultC})
-		if err != nil || len(rows) != 1 {
-			return search.Point{}, fmt.Errorf("width %d: summarizing results: %v", w, err)
+		p, err := worstDrop(recs)
+		if err != nil {
+			return search.Point{}, fmt.Errorf("width %d: summarizing results: %w", w, err)
 		}
-		r := rows[0]
-		p := search.Point{Width: w, Variant: r.Variant, Golden: r.Golden, MemoryBits: r.MemoryBits, WorstDrop: math.Inf(-1)}
-		for _, st := range r.PerBER {
-			if st.VulMean > p.WorstDrop {
-				p.WorstDrop, p.WorstBER = st.VulMean, st.BER
-			}
-		}
+		p.Width = w
 		for _, rec := range recs {
 			if rec.Kind == "timing" {
 				p.Time = rec.Seconds
@@ -68,4 +65,42 @@ func Feasibility(ctx context.Context, setup Setup, base Settings, dir string, a 
 		}
 		return p, nil
 	}
+}
+
+// worstDrop summarizes the records of a one-variant campaign as a search point (all but Width
+// and Time): the variant's golden accuracy and memory, and the largest mean accuracy drop over
+// the BERs (the lowest such BER on a tie), the mean computed from the integer losses golden
+// correct − faulty correct as report.CampaignRows computes a row's.
+func worstDrop(recs []Record) (search.Point, error) {
+	i := slices.IndexFunc(recs, func(r Record) bool { return r.Kind == "golden" })
+	if i < 0 {
+		return search.Point{}, errors.New("no golden record")
+	}
+	g := recs[i]
+	lost := map[float64][]int{} // Golden correct − faulty correct, per trial.
+	for _, r := range recs {
+		switch {
+		case r.Kind == "golden" && r.Variant != g.Variant:
+			return search.Point{}, fmt.Errorf("golden records of %s and %s, want one variant", g.Variant, r.Variant)
+		case r.Kind != "trial":
+		case r.Variant != g.Variant:
+			return search.Point{}, fmt.Errorf("trial %d of %s at BER %g without a golden record", r.Trial, r.Variant, r.BER)
+		case r.Total != g.Total:
+			return search.Point{}, fmt.Errorf("trial %d of %s at BER %g evaluated %d inputs, its golden run %d",
+				r.Trial, r.Variant, r.BER, r.Total, g.Total)
+		default:
+			lost[r.BER] = append(lost[r.BER], g.Correct-r.Correct)
+		}
+	}
+	p := search.Point{Variant: g.Variant, Golden: g.Accuracy(), MemoryBits: g.MemoryBits, WorstDrop: math.Inf(-1)}
+	for _, ber := range slices.Sorted(maps.Keys(lost)) {
+		s, err := stats.SummarizeCounts(lost[ber], g.Total, 100, stats.DefaultConfidence)
+		if err != nil {
+			return search.Point{}, fmt.Errorf("BER %g: %w", ber, err)
+		}
+		if s.Mean > p.WorstDrop {
+			p.WorstDrop, p.WorstBER = s.Mean, ber
+		}
+	}
+	return p, nil
 }

@@ -198,7 +198,7 @@ func NormalizeModel(name string) string {
 type Provenance struct {
 	// Title names the content, e.g. "Table II (ours)".
 	Title string
-	// Version describes the code that wrote the file: CurrentBuild().String() (module
+	// Version describes the code that wrote the file: buildinfo.Current().String() (module
 	// version, VCS revision, uncommitted changes, Go version).
 	Version string
 	// Date is when the numbers were produced; zero means now.

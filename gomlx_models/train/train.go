@@ -179,7 +179,7 @@ type trainer struct {
 	result           Result
 	exec             *Exec
 	evaluator        *Evaluator
-	prog             *progress
+	prog             *trainProgress
 }
 
 // Train trains model on ds with SGD and returns the final weights. Given the same Config (and

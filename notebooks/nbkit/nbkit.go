@@ -303,7 +303,7 @@ func (s Settings) RunCampaign(b compute.Backend, info backend.Info, m models.Mod
 }
 
 // Results runs (or resumes) the settings' campaign on the weights of LoadOrTrain and returns
-// its records, its rows (campaign.Rows with Table II's P_drop model, metrics.PDropModel{C:
+// its records, its rows (report.CampaignRows with Table II's P_drop model, metrics.PDropModel{C:
 // metrics.DefaultC}) and the backend. With progress, it writes one summary line: how many
 // trials ran now and how many were read back from the results file, and how long it took.
 // Notebooks 05 and 06 share it, so that they show the same numbers.
@@ -319,7 +319,7 @@ func (s Settings) Results(progress io.Writer) ([]campaign.Record, []report.Row, 
 	}
 	start := time.Now()
 	recs, cs := s.RunCampaign(b, info, m, p, nil)
-	rows := Must(campaign.Rows(recs, metrics.PDropModel{C: metrics.DefaultC}))
+	rows := Must(report.CampaignRows(recs, metrics.PDropModel{C: metrics.DefaultC}))
 	if progress != nil {
 		all := countKind(recs, "trial")
 		fmt.Fprintf(progress, "campaign %s: %d variants × %d BERs × %d trials, images: %s; %d trials run now, %d read back from %s (%s)\n",

@@ -1,9 +1,9 @@
 package nbkit
 
 // Helpers of notebook 07: find the committed campaigns of the paper's networks, and show them
-// beside the paper's tables. The numbers come from fortune/campaign (records → rows) and
-// fortune/report (the paper's tables, the comparison, the figures); here they are only laid
-// out.
+// beside the paper's tables. The numbers come from fortune/campaign (the records) and
+// fortune/report (records → rows, the paper's tables, the comparison, the figures); here they
+// are only laid out.
 
 import (
 	"fmt"
@@ -39,7 +39,7 @@ type PaperRun struct {
 	Provenance *campaign.Provenance
 	// Records are every record of the file, with the model relabelled Label().
 	Records []campaign.Record
-	// Rows are campaign.Rows of the records (P_drop with c = metrics.DefaultC), labelled Label().
+	// Rows are report.CampaignRows of the records (P_drop with c = metrics.DefaultC), labelled Label().
 	Rows []report.Row
 }
 
@@ -127,7 +127,7 @@ func PaperRuns(root string) (runs []PaperRun, superseded []string, err error) {
 			}
 		}
 		r.Records = recs
-		if r.Rows, err = campaign.Rows(recs, metrics.PDropModel{C: metrics.DefaultC}); err != nil {
+		if r.Rows, err = report.CampaignRows(recs, metrics.PDropModel{C: metrics.DefaultC}); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", rel, err)
 		}
 		if i, ok := latest[r.Label()]; ok {

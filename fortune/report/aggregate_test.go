@@ -1,29 +1,32 @@
-package campaign
+package report
 
 import (
+	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/fortune-go/fortune/fortune/campaign"
 	"github.com/fortune-go/fortune/fortune/metrics"
-	"github.com/fortune-go/fortune/fortune/report"
 )
 
 // aggregateRecords is a results file of one model: golden and timing records of 8-bit and
 // P-5, and trials at two BERs with the given losses (golden correct − faulty correct).
-func aggregateRecords(lost map[string]map[float64][]int) []Record {
+func aggregateRecords(lost map[string]map[float64][]int) []campaign.Record {
 	const total = 9984
 	golden := map[string]int{"8-bit": 9227, "P-5": 9205}
-	recs := []Record{{Kind: "header", Settings: &Settings{Model: "vgg11"}}}
+	recs := []campaign.Record{{Kind: "header", Settings: &campaign.Settings{Model: "vgg11"}}}
 	for _, v := range []string{"8-bit", "P-5"} {
 		recs = append(recs,
-			Record{Kind: "golden", Model: "vgg11", Variant: v, Correct: golden[v], Total: total, MemoryBits: 1 << 20},
-			Record{Kind: "timing", Model: "vgg11", Variant: v, Seconds: 2, Runs: 3})
+			campaign.Record{Kind: "golden", Model: "vgg11", Variant: v, Correct: golden[v], Total: total, MemoryBits: 1 << 20},
+			campaign.Record{Kind: "timing", Model: "vgg11", Variant: v, Seconds: 2, Runs: 3})
 	}
 	for _, v := range []string{"8-bit", "P-5"} {
 		for _, b := range []float64{1e-5, 3e-4} {
 			for i, l := range lost[v][b] {
-				recs = append(recs, Record{Kind: "trial", Model: "vgg11", Variant: v, BER: b, Trial: i,
+				recs = append(recs, campaign.Record{Kind: "trial", Model: "vgg11", Variant: v, BER: b, Trial: i,
 					Correct: golden[v] - l, Total: total})
 			}
 		}
@@ -31,14 +34,14 @@ func aggregateRecords(lost map[string]map[float64][]int) []Record {
 	return recs
 }
 
-// TestRowsExactFromCounts: losses that cancel give a drop and P_drop of exactly 0 (the float
-// route gave 4.7e-15 pp and a P_drop of ~1e-23), equal losses a zero-width interval.
-func TestRowsExactFromCounts(t *testing.T) {
+// TestCampaignRowsExactFromCounts: losses that cancel give a drop and P_drop of exactly 0 (the
+// float route gave 4.7e-15 pp and a P_drop of ~1e-23), equal losses a zero-width interval.
+func TestCampaignRowsExactFromCounts(t *testing.T) {
 	recs := aggregateRecords(map[string]map[float64][]int{
 		"8-bit": {1e-5: {2, 2, -4}, 3e-4: {7, -1, -6}},
 		"P-5":   {1e-5: {3, 3, 3}, 3e-4: {100, 120, 110}},
 	})
-	rows, err := Rows(recs, metrics.PDropModel{})
+	rows, err := CampaignRows(recs, metrics.PDropModel{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,26 +73,27 @@ func TestRowsExactFromCounts(t *testing.T) {
 	}
 }
 
-// TestRowsTotalMismatch: a trial over another number of inputs than its golden is an error.
-func TestRowsTotalMismatch(t *testing.T) {
+// TestCampaignRowsTotalMismatch: a trial over another number of inputs than its golden is an
+// error.
+func TestCampaignRowsTotalMismatch(t *testing.T) {
 	recs := aggregateRecords(map[string]map[float64][]int{"8-bit": {1e-5: {1, 2}}})
 	recs[len(recs)-1].Total = 5000
-	if _, err := Rows(recs, metrics.PDropModel{}); err == nil || !strings.Contains(err.Error(), "5000") {
-		t.Errorf("Rows with a trial over 5000 of 9984 inputs: error %v", err)
+	if _, err := CampaignRows(recs, metrics.PDropModel{}); err == nil || !strings.Contains(err.Error(), "5000") {
+		t.Errorf("CampaignRows with a trial over 5000 of 9984 inputs: error %v", err)
 	}
 	recs = aggregateRecords(map[string]map[float64][]int{"8-bit": {1e-5: {1, 2}}})
 	recs = append(recs[:1], recs[3:]...) // Drop the 8-bit golden and timing records.
-	if _, err := Rows(recs, metrics.PDropModel{}); err == nil {
-		t.Error("Rows with a trial without its golden: want error")
+	if _, err := CampaignRows(recs, metrics.PDropModel{}); err == nil {
+		t.Error("CampaignRows with a trial without its golden: want error")
 	}
 }
 
-// TestRowsKeepRunLabels: two runs of one of the paper's networks, labelled apart as the report
-// command does ("vgg11 (legacy)", "vgg11 (corrected)"), stay two sets of rows (they were both
-// normalized to "VGG11", so Table I kept the first golden and RAP used the other run's 8-bit
-// row), while the comparison still finds the paper's VGG11 numbers for both.
-func TestRowsKeepRunLabels(t *testing.T) {
-	relabel := func(recs []Record, label string, shift int) []Record {
+// TestCampaignRowsKeepRunLabels: two runs of one of the paper's networks, labelled apart as the
+// report command does ("vgg11 (legacy)", "vgg11 (corrected)"), stay two sets of rows (they were
+// both normalized to "VGG11", so Table I kept the first golden and RAP used the other run's
+// 8-bit row), while the comparison still finds the paper's VGG11 numbers for both.
+func TestCampaignRowsKeepRunLabels(t *testing.T) {
+	relabel := func(recs []campaign.Record, label string, shift int) []campaign.Record {
 		for i := range recs {
 			recs[i].Model = label
 			if recs[i].Kind == "golden" || recs[i].Kind == "trial" {
@@ -102,9 +106,9 @@ func TestRowsKeepRunLabels(t *testing.T) {
 		return recs
 	}
 	lost := map[string]map[float64][]int{"8-bit": {3e-4: {10, 20}}, "P-5": {3e-4: {1, 2}}}
-	var rows []report.Row
+	var rows []Row
 	for i, label := range []string{"vgg11 (legacy)", "vgg11 (corrected)"} {
-		r, err := Rows(relabel(aggregateRecords(lost), label, 100*i), metrics.PDropModel{})
+		r, err := CampaignRows(relabel(aggregateRecords(lost), label, 100*i), metrics.PDropModel{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +124,7 @@ func TestRowsKeepRunLabels(t *testing.T) {
 			t.Errorf("%s P-5 RAP %v, want %v against its own 8-bit row (%v)", rows[i].Model, s.RAP, want, err)
 		}
 	}
-	md, err := report.TableIMarkdown(report.Provenance{Version: "test"}, rows)
+	md, err := TableIMarkdown(Provenance{Version: "test"}, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +132,7 @@ func TestRowsKeepRunLabels(t *testing.T) {
 		!strings.Contains(string(md), "| 8-bit | 92.42 | 91.42 |") {
 		t.Errorf("Table I keeps one column per run:\n%s", md)
 	}
-	cmp, err := report.Compare(rows, metrics.BERMatched)
+	cmp, err := Compare(rows, metrics.BERMatched)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,5 +144,47 @@ func TestRowsKeepRunLabels(t *testing.T) {
 	}
 	if seen["vgg11 (legacy)"] != 92.41 || seen["vgg11 (corrected)"] != 92.41 {
 		t.Errorf("comparison of the 8-bit golden per run: %v, want the paper's 92.41 for both labels", seen)
+	}
+}
+
+// TestCampaignRowsReproduceCommittedTables: the committed results folders of one campaign
+// (results/*/ with one records file) hold a Table II that the rows of their records reproduce
+// byte for byte, below the provenance lines.
+func TestCampaignRowsReproduceCommittedTables(t *testing.T) {
+	dirs, err := filepath.Glob("../../results/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, dir := range dirs {
+		files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join(dir, "table2.csv"))
+		if len(files) != 1 || err != nil {
+			continue
+		}
+		recs, err := campaign.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := CampaignRows(recs, metrics.PDropModel{C: metrics.DefaultC})
+		if err != nil {
+			t.Fatalf("%s: %v", files[0], err)
+		}
+		got, err := TableIICSV(Provenance{}, rows)
+		if err != nil {
+			t.Fatalf("%s: %v", files[0], err)
+		}
+		_, got, _ = bytes.Cut(got, []byte("\nmodel,"))
+		_, want, _ = bytes.Cut(want, []byte("\nmodel,"))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: Table II of its records differs from the committed one:\n%s\ncommitted:\n%s", dir, got, want)
+		}
+		checked++
+	}
+	if checked < 2 {
+		t.Errorf("%d committed folders checked, want at least 2 (cpu-quick, cpu-codes)", checked)
 	}
 }

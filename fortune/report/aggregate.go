@@ -1,28 +1,29 @@
-package campaign
+package report
 
 import (
 	"fmt"
 	"math"
 	"slices"
 
+	"github.com/fortune-go/fortune/fortune/campaign"
 	"github.com/fortune-go/fortune/fortune/metrics"
-	"github.com/fortune-go/fortune/fortune/report"
 )
 
-// Rows summarizes results records into report rows (one per model and variant, in first-seen
-// order; a row keeps the records' model label, e.g. "vgg11 (legacy)", so that runs of one
-// network stay apart in the report, which normalizes a label only to look up the paper): golden accuracy, memory, execution time relative to the model's 8-bit variant, and
-// per BER the mean accuracy drop with its standard deviation and 95% confidence interval.
+// CampaignRows summarizes a campaign's results records into report rows (one per model and
+// variant, in first-seen order; a row keeps the records' model label, e.g. "vgg11 (legacy)", so
+// that runs of one network stay apart in the report, which normalizes a label only to look up
+// the paper): golden accuracy, memory, execution time relative to the model's 8-bit variant,
+// and per BER the mean accuracy drop with its standard deviation and 95% confidence interval.
 // P_drop and RAP are filled with pm.
 //
 // The statistics are computed from the integer losses golden correct − faulty correct (see
-// report.NewBERStatCounts), not from per-trial float percentages, so trials whose losses
-// cancel give a drop (and P_drop) of exactly 0. A trial evaluated on a different number of
-// inputs than its golden run is an error.
-func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
+// NewBERStatCounts), not from per-trial float percentages, so trials whose losses cancel give a
+// drop (and P_drop) of exactly 0. A trial evaluated on a different number of inputs than its
+// golden run is an error.
+func CampaignRows(records []campaign.Record, pm metrics.PDropModel) ([]Row, error) {
 	type k struct{ model, variant string }
 	var order []k
-	golden := map[k]Record{}
+	golden := map[k]campaign.Record{}
 	timing := map[k]float64{}
 	lost := map[k]map[float64][]int{} // Golden correct − faulty correct, per trial.
 	for _, r := range records {
@@ -53,10 +54,10 @@ func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
 		}
 		lost[key][r.BER] = append(lost[key][r.BER], g.Correct-r.Correct)
 	}
-	var rows []report.Row
+	var rows []Row
 	for _, key := range order {
 		g := golden[key]
-		row := report.Row{Model: key.model, Variant: key.variant, Golden: g.Accuracy(),
+		row := Row{Model: key.model, Variant: key.variant, Golden: g.Accuracy(),
 			MemoryBits: g.MemoryBits, HeldBytes: g.HeldBytes, ExecTimePct: math.NaN()}
 		if t, ok := timing[key]; ok {
 			if base, ok := timing[k{key.model, "8-bit"}]; ok && base > 0 {
@@ -69,7 +70,7 @@ func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
 		}
 		slices.Sort(bers)
 		for _, b := range bers {
-			s, err := report.NewBERStatCounts(b, lost[key][b], g.Total, 0.95)
+			s, err := NewBERStatCounts(b, lost[key][b], g.Total, 0.95)
 			if err != nil {
 				return nil, fmt.Errorf("results %s %s: %w", key.model, key.variant, err)
 			}
@@ -77,8 +78,8 @@ func Rows(records []Record, pm metrics.PDropModel) ([]report.Row, error) {
 		}
 		rows = append(rows, row)
 	}
-	if err := report.FillDerived(rows, pm); err != nil {
-		return nil, err
+	if err := FillDerived(rows, pm); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
 	}
 	return rows, nil
 }

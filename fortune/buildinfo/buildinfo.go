@@ -1,4 +1,7 @@
-package report
+// Package buildinfo identifies the code that produced a result: the module version, VCS
+// revision, uncommitted-changes flag and Go version of the running binary, recorded in the
+// headers of results files and tables.
+package buildinfo
 
 import (
 	"bytes"
@@ -15,7 +18,7 @@ import (
 // binary (runtime/debug.ReadBuildInfo). A binary made by go build or go install inside the
 // repository carries the VCS revision and whether the working tree had uncommitted changes;
 // go run and go test binaries, and builds with -buildvcs=false (GOFLAGS) or outside a checkout,
-// carry none: CurrentBuild then asks git about the checkout the command runs in, when that is
+// carry none: Current then asks git about the checkout the command runs in, when that is
 // the main module's (Source says which), and otherwise leaves Revision empty.
 type Build struct {
 	// Module is the main module's path, e.g. github.com/fortune-go/fortune.
@@ -38,26 +41,26 @@ type Build struct {
 }
 
 var (
-	currentOnce  sync.Once
-	currentBuild Build
+	currentOnce sync.Once
+	current     Build
 )
 
-// CurrentBuild returns the Build of the running binary (zero fields where unknown), computed
+// Current returns the Build of the running binary (zero fields where unknown), computed
 // once. Without a stamped revision it reads the revision, commit time and uncommitted-changes
 // flag with git from the checkout holding the working directory, if that checkout's go.mod
 // declares the main module.
-func CurrentBuild() Build {
+func Current() Build {
 	currentOnce.Do(func() {
 		bi, ok := debug.ReadBuildInfo()
 		if !ok {
 			return
 		}
-		currentBuild = BuildFrom(bi)
-		if currentBuild.Revision == "" {
-			currentBuild.fromGit()
+		current = From(bi)
+		if current.Revision == "" {
+			current.fromGit()
 		}
 	})
-	return currentBuild
+	return current
 }
 
 // fromGit fills Revision, RevisionTime and Modified from the git checkout around the working
@@ -108,8 +111,8 @@ func (b *Build) fromGit() {
 	}
 }
 
-// BuildFrom extracts a Build from Go build information.
-func BuildFrom(bi *debug.BuildInfo) Build {
+// From extracts a Build from Go build information.
+func From(bi *debug.BuildInfo) Build {
 	if bi == nil {
 		return Build{}
 	}
