@@ -12,8 +12,8 @@ type arch struct {
 	input         [3]int
 	classes       int
 	build         func(m *net, x *Node) *Node
-	// head, when set, follows build: the fully connected classifier. When a batch is split
-	// (chain networks, see BatchSplit) only build runs per part; the head runs once on the
+	// head, when set, follows build: the fully connected classifier. When a batch is split (see
+	// BatchSplit) only build runs per part; the head runs once on the
 	// joined features, so its large weights are read once per batch.
 	head func(m *net, x *Node) *Node
 	// legacy maps the corrected injectable list (every conv/linear weight, in Params() order) to
@@ -23,7 +23,7 @@ type arch struct {
 	// bits (see [LayerList]); nil means the legacy list itself.
 	layerList func(legacy []string, bits int) []string
 	// chain says the layers form a single chain, with no parallel branches: only such networks
-	// have their inference batches split (see BatchSplit).
+	// have their inference batches split with any worker pool (see BatchSplit).
 	chain bool
 }
 
@@ -64,10 +64,7 @@ func (a *arch) LayerList(bits int) []string {
 
 // Forward implements [Model].
 func (a *arch) Forward(params map[string]*Node, x *Node, mode Mode) (logits *Node, newStats map[string]*Node) {
-	parts := 1
-	if a.chain {
-		parts = mode.batchParts(x)
-	}
+	parts := mode.batchParts(x, a.chain)
 	if parts == 1 {
 		return forward(a.walk, params, x, mode)
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 
 	"github.com/fortune-go/fortune/gomlx_models/nn"
 	"github.com/fortune-go/fortune/internal/enum"
@@ -98,29 +99,36 @@ type Mode struct {
 }
 
 // BatchSplit is how many independent parts Forward cuts an inference batch into on the pure-Go
-// backend, for the networks whose layers form a single chain (VGG-11, AlexNet, LeNet-5). The
-// parts are independent subgraphs, which the backend executes concurrently: its MatMul uses
-// every core, but its data movement (patch slices, concatenations, pooling) runs on one core per
-// op, so while one part moves data the other multiplies. Examples never interact in inference,
-// so the logits equal the unsplit ones up to float rounding (tested).
+// backend. The parts are independent subgraphs, which the backend executes concurrently: its
+// MatMul uses every core, but its data movement (patch slices, Winograd tiles, concatenations,
+// pooling) runs on one core per op, so while one part moves data the other multiplies (ResNet-18
+// inference 1.6× faster on 2 cores). Examples never interact in inference, so the logits equal
+// the unsplit ones up to float rounding (tested).
 //
 // Not split: training (batch-norm statistics span the batch), active dropout (one random stream
-// per batch), a single-core process, and the branching networks (ResNet-18, Inception-v3). With
-// its default worker pool the pure-Go backend (compute v0.1.2) has 2 slots per core, and a MatMul
-// waits for a free slot while holding one; when every slot is held by a waiting MatMul, none ever
-// gets one (seen here: Inception-v3 split in two hung for good on 2 cores). The project's "go"
-// configuration has an unlimited pool and cannot hang so (see fortune/backend), but a split chain
-// keeps at most BatchSplit MatMuls in flight, fewer than the 4 slots of 2 cores, so that an
-// explicitly configured default pool is safe too.
+// per batch) and a single-core process. The branching networks (ResNet-18, Inception-v3) are
+// split only when the backend's worker pool is unlimited, as in the project's "go"
+// configuration (see fortune/backend): the pure-Go backend's default pool (compute v0.1.2) has 2
+// slots per core, and a MatMul waits for a free slot while holding one; when every slot is held
+// by a waiting MatMul, none ever gets one (seen here: Inception-v3 split in two hung for good on
+// 2 cores with that pool). A split chain network (VGG-11, AlexNet, LeNet-5) keeps at most
+// BatchSplit MatMuls in flight, fewer than the 4 slots of 2 cores, so it is split with any pool.
 const BatchSplit = 2
 
-// batchParts returns how many parts Forward splits x into (a chain network).
-func (mode Mode) batchParts(x *Node) int {
+// batchParts returns how many parts Forward splits x into; chain says the network's layers form
+// a single chain (see BatchSplit).
+func (mode Mode) batchParts(x *Node, chain bool) int {
 	if x == nil || mode.Training || mode.LegacyDropout || mode.NoBatchSplit || !nn.IsGoBackend(x.Graph()) ||
-		runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(0) < 2 || !chain && !unlimitedPool(x.Graph()) {
 		return 1
 	}
 	return max(1, min(BatchSplit, x.Shape().Dimensions[0]))
+}
+
+// unlimitedPool reports whether the graph's pure-Go backend runs with an unlimited worker pool
+// (its description reports "parallelism=-1", as the project's "go" configuration sets it).
+func unlimitedPool(g *Graph) bool {
+	return strings.Contains(g.Backend().Description(), "(parallelism=-1)")
 }
 
 // Model is one network.

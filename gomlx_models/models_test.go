@@ -482,8 +482,9 @@ func TestPreparedMatchesForward(t *testing.T) {
 }
 
 // TestBatchSplitMatchesUnsplit checks that splitting an inference batch into independent parts
-// (the default for the chain networks on the pure-Go backend) gives the unsplit logits up to
-// float rounding, for every network, with an odd batch size so that the parts differ in size.
+// (the default for every network on the project's pure-Go backend, whose worker pool is
+// unlimited) gives the unsplit logits up to float rounding, for every network, with an odd batch
+// size so that the parts differ in size; and that the split happens.
 func TestBatchSplitMatchesUnsplit(t *testing.T) {
 	backend := backend.Go()
 	for _, name := range Names() {
@@ -493,6 +494,9 @@ func TestBatchSplitMatchesUnsplit(t *testing.T) {
 			args := forwardArgs(m, 3, 5, 6)
 			run := func(mode Mode) []float32 {
 				e, err := NewExec(backend, func(in []*Node) *Node {
+					if parts, want := mode.batchParts(in[0], m.(*arch).chain), map[bool]int{false: 2, true: 1}[mode.NoBatchSplit]; parts != want {
+						t.Errorf("%+v: batch of 3 in %d parts, want %d", mode, parts, want)
+					}
 					p := paramNodes(specs, in[1:])
 					logits, _ := m.Forward(p, in[0], mode)
 					return logits
@@ -582,4 +586,28 @@ func forwardArgs(m Model, batch int, paramSeed, inputSeed uint64) []any {
 // TestParamKindText: ParamKind's names round-trip (enumtest.Check).
 func TestParamKindText(t *testing.T) {
 	enumtest.Check(t, []ParamKind{ConvWeight, LinearWeight, Bias, BNWeight, BNBias, BNMean, BNVar, BNCount}, ParseParamKind)
+}
+
+// TestBatchSplitNeedsUnlimitedPool checks which networks split their inference batches on a
+// pure-Go backend with compute's default worker pool, where a split branching network can hang
+// (see BatchSplit): the chain networks only.
+func TestBatchSplitNeedsUnlimitedPool(t *testing.T) {
+	b, _, err := backend.New("go:ops_parallel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	for _, name := range Names() {
+		m := mustNew(t, name).(*arch)
+		g := NewGraph(b, "split")
+		x := Parameter(g, "x", shapes.Make(dtypes.Float32, 4, m.input[0], m.input[1], m.input[2]))
+		want := 1
+		if m.chain {
+			want = 2
+		}
+		if parts := (Mode{}).batchParts(x, m.chain); parts != want {
+			t.Errorf("%s (chain %v): %d parts on the default pool, want %d", name, m.chain, parts, want)
+		}
+		g.Finalize()
+	}
 }

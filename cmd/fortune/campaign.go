@@ -59,9 +59,7 @@ func (o *campaignOptions) settings() (campaign.Settings, data.Split, error) {
 		BatchSize: o.batch, PerTensor: o.perTensor} // Placement: the zero value, inject.Distinct.
 	split := data.Test
 	if o.legacy {
-		s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp = inject.Legacy, true, true, true
-		s.LegacyDropout = o.model == "alexnet"
-		split = data.Legacy
+		s, split = s.WithLegacyProtocol(), data.Legacy
 	}
 	if o.placement != "" {
 		if s.Placement, err = inject.ParsePlacement(o.placement); err != nil {

@@ -103,6 +103,16 @@ type Settings struct {
 	GoldenOnly bool `json:"golden_only,omitempty"`
 }
 
+// WithLegacyProtocol returns s switched to the authors' protocol (docs/method.md §6, §10):
+// layer-uniform placement, a sign-bit fault negating the 8-bit weight, the authors' layer lists,
+// affine codes clamped to [0, 255], and for AlexNet dropout active at evaluation. The protocol's
+// evaluation images, the authors' subsets (data.Legacy), are the caller's to load (Setup.Eval).
+func (s Settings) WithLegacyProtocol() Settings {
+	s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp = inject.Legacy, true, true, true
+	s.LegacyDropout = s.Model == "alexnet"
+	return s
+}
+
 // SettingsSchema is the version of the meaning of Settings that this code writes into a results
 // header (Record.Schema) and resumes. Raise it when a stored field's meaning changes (not for a
 // new field whose zero value keeps the old behaviour); Open then refuses to resume files of

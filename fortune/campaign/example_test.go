@@ -41,3 +41,17 @@ func ExampleTrialSeed() {
 	// true
 	// false
 }
+
+// The authors' protocol is a bundle of switches; Diff lists them against the corrected default
+// (AlexNet's dropout only for AlexNet).
+func ExampleSettings_WithLegacyProtocol() {
+	s := campaign.Settings{Model: "alexnet", Variants: []string{"8-bit", "P-4"}, BERs: []float64{3e-4},
+		Trials: 10, BatchSize: 20}
+	fmt.Println(s.Diff(s.WithLegacyProtocol()))
+	vgg := s
+	vgg.Model = "vgg11"
+	fmt.Println(vgg.WithLegacyProtocol().LegacyDropout)
+	// Output:
+	// placement: stored distinct, now legacy; sign_negate: stored false, now true; legacy_layers: stored false, now true; legacy_clamp: stored false, now true; legacy_dropout: stored false, now true
+	// false
+}

@@ -487,7 +487,7 @@ func convOutSize(in, k, stride int, pad [2]int) int {
 func Conv2DPatches(x, weight *Node, stride [2]int, padding [2][2]int) *Node {
 	b, _, _, _, o, kh, kw := checkConvShapes(x, weight)
 	patches, ho, wo := patchesFor(x, kh, kw, stride, padding, false)
-	y := DotGeneral(patches, []int{1}, nil, weightMatrix(weight), []int{1}, nil) // (B·Ho·Wo, O)
+	y := dotGeneral(patches, []int{1}, nil, weightMatrix(weight), []int{1}, nil) // (B·Ho·Wo, O)
 	return Reshape(y, b, ho, wo, o)
 }
 

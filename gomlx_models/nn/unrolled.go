@@ -63,7 +63,7 @@ func unrolledKernel(weight *Node, cfg ConvConfig) *Node {
 	}
 	taps := Reshape(TransposeAllAxes(weight, 2, 3, 1, 0), kh*kw, c*o) // (kh·kw, C·O)
 	selM := Reshape(Const(weight.Graph(), sel), h*w*ho*wo, kh*kw)
-	blocks := Reshape(DotGeneral(selM, []int{1}, nil, taps, []int{0}, nil), h, w, ho, wo, c, o)
+	blocks := Reshape(dotGeneral(selM, []int{1}, nil, taps, []int{0}, nil), h, w, ho, wo, c, o)
 	return Reshape(TransposeAllAxes(blocks, 0, 1, 4, 2, 3, 5), h*w*c, ho*wo*o)
 }
 

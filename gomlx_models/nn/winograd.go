@@ -103,7 +103,7 @@ func winogradKernel(weight *Node, f winogradAlgo) *Node {
 	o, c := d[0], d[1]
 	taps := Reshape(TransposeAllAxes(weight, 2, 3, 1, 0), f.r*f.r, c*o) // (r², I·O)
 	gg := Reshape(Const(weight.Graph(), kron(f.g)), f.n*f.n, f.r*f.r)
-	return Reshape(DotGeneral(gg, []int{1}, nil, taps, []int{0}, nil), f.n*f.n, c, o)
+	return Reshape(dotGeneral(gg, []int{1}, nil, taps, []int{0}, nil), f.n*f.n, c, o)
 }
 
 // winogradBiasRow is the kernel row (n², 1, O) that folds a bias into the transformed kernel:
@@ -138,14 +138,14 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 	tileSize := f.n * f.n
 	n := b * th * tw
 	bb := Reshape(Const(g, kron(f.bt)), tileSize, f.n, f.n)
-	v := DotGeneral(bb, []int{1, 2}, nil, tiles, []int{2, 4}, nil) // (n², B, th, tw, C)
+	v := dotGeneral(bb, []int{1, 2}, nil, tiles, []int{2, 4}, nil) // (n², B, th, tw, C)
 	v = Reshape(v, tileSize, n, c)
 	if folded { // The column of ones that meets the bias row of u (winogradBiasRow).
 		v = Concatenate([]*Node{v, BroadcastToDims(Scalar(g, v.DType(), 1), tileSize, n, 1)}, 2)
 	}
-	prod := DotGeneral(v, []int{2}, []int{0}, u, []int{1}, []int{0}) // (n², tiles, O)
+	prod := dotGeneral(v, []int{2}, []int{0}, u, []int{1}, []int{0}) // (n², tiles, O)
 	aa := Reshape(Const(g, kron(f.at)), m*m, tileSize)
-	y := DotGeneral(aa, []int{1}, nil, Reshape(prod, tileSize, n*o), []int{0}, nil) // (m², tiles·O): output (p, q) of every tile.
+	y := dotGeneral(aa, []int{1}, nil, Reshape(prod, tileSize, n*o), []int{0}, nil) // (m², tiles·O): output (p, q) of every tile.
 	if cfg.MaxPool == MaxPool2 && m%2 == 0 {
 		// A 2×2 stride-2 max pool of an m×m tile takes, for each of its (m/2)² pooled outputs
 		// (a, b), the maximum over the four (2a+i, 2b+j): slices of y viewed as
