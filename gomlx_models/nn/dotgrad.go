@@ -1,10 +1,7 @@
 package nn
 
 import (
-	"runtime"
 	"slices"
-	"sync"
-	"weak"
 
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
@@ -14,9 +11,9 @@ import (
 // DotGeneral followed by a Transpose back to the operand's layout, a Transpose it emits even
 // when its permutation is the identity. The pure-Go backend executes every Transpose element by
 // element on one core (about 9 ns per float32 here): Transposes took 31% of ResNet-18's training
-// step. The DotGenerals this package builds (dotGeneral) record their axes, which a VJP
-// registered outside GoMLX cannot otherwise read, and their gradient (dotGeneralVJP) orders each
-// product's operands so that it comes out in the operand's layout where one of the two orders
+// step. The DotGenerals this package builds (dotGeneral) carry their own gradient
+// (withGradient, which also keeps the axes a VJP registered outside GoMLX could not read): it
+// orders each product's operands so that it comes out in the operand's layout where one of the two orders
 // does, transposing only when neither does. That halves the transposed elements of ResNet-18's
 // step graph (226 to 106 million) and makes a 3×3 convolution's forward and backward pass 5–10%
 // faster (the transposes the backend inserts to bring operands to its MatMul's layouts remain).
@@ -24,51 +21,22 @@ import (
 // wrong shape. Other DotGenerals keep GoMLX's gradient. TestDotGeneralGradient checks the
 // gradients against a plain-Go oracle on every layout the networks use and on general ones.
 
-// dotAxes are a DotGeneral's contracting and batch axes.
-type dotAxes struct {
-	lhsContracting, lhsBatch, rhsContracting, rhsBatch []int
-}
-
-// dotAxesOf maps the DotGeneral nodes built by dotGeneral to their axes. Keys are weak, and an
-// entry is removed when its node is collected, so the table does not keep graphs alive.
-var dotAxesOf sync.Map // weak.Pointer[Node] → dotAxes
-
-// gomlxDotGeneralVJP is the gradient GoMLX registers, used for DotGenerals built elsewhere.
-var gomlxDotGeneralVJP = VJPRegistration[NodeTypeDotGeneral]
-
-func init() {
-	VJPRegistration[NodeTypeDotGeneral] = dotGeneralVJP
-}
-
-// dotGeneral is graph.DotGeneral, with the gradient of dotGeneralVJP.
+// dotGeneral is graph.DotGeneral, with the gradient of operandGradient for both operands when
+// both have cross axes (GoMLX's otherwise: a broadcast product there).
 func dotGeneral(lhs *Node, lhsContracting, lhsBatch []int, rhs *Node, rhsContracting, rhsBatch []int) *Node {
 	y := DotGeneral(lhs, lhsContracting, lhsBatch, rhs, rhsContracting, rhsBatch)
-	if y.Type() != NodeTypeDotGeneral || lhs.DType() != rhs.DType() || y.DType() != lhs.DType() {
-		return y // Not a plain DotGeneral node: GoMLX's gradient.
+	if y.Type() != NodeTypeDotGeneral || lhs.DType() != rhs.DType() || y.DType() != lhs.DType() ||
+		len(crossAxes(lhs.Rank(), lhsContracting, lhsBatch)) == 0 || len(crossAxes(rhs.Rank(), rhsContracting, rhsBatch)) == 0 {
+		return y
 	}
-	key := weak.Make(y)
-	dotAxesOf.Store(key, dotAxes{slices.Clone(lhsContracting), slices.Clone(lhsBatch),
-		slices.Clone(rhsContracting), slices.Clone(rhsBatch)})
-	runtime.AddCleanup(y, func(k weak.Pointer[Node]) { dotAxesOf.Delete(k) }, key)
-	return y
-}
-
-// dotGeneralVJP is the gradient of a DotGeneral node with respect to both operands.
-func dotGeneralVJP(node *Node, v []*Node, outputShape shapes.Shape) []*Node {
-	a, ok := dotAxesOf.Load(weak.Make(node))
-	if !ok {
-		return gomlxDotGeneralVJP(node, v, outputShape)
-	}
-	ax := a.(dotAxes)
-	lhs, rhs := node.Inputs()[0], node.Inputs()[1]
-	if len(crossAxes(lhs.Rank(), ax.lhsContracting, ax.lhsBatch)) == 0 || len(crossAxes(rhs.Rank(), ax.rhsContracting, ax.rhsBatch)) == 0 {
-		// An operand without cross axes: GoMLX's gradient is a broadcast product there.
-		return gomlxDotGeneralVJP(node, v, outputShape)
-	}
-	return []*Node{
-		operandGradient(v[0], true, lhs, ax.lhsContracting, ax.lhsBatch, rhs, ax.rhsContracting, ax.rhsBatch),
-		operandGradient(v[0], false, rhs, ax.rhsContracting, ax.rhsBatch, lhs, ax.lhsContracting, ax.lhsBatch),
-	}
+	lc, lb, rc, rb := slices.Clone(lhsContracting), slices.Clone(lhsBatch), slices.Clone(rhsContracting), slices.Clone(rhsBatch)
+	return withGradient(y, func(node *Node, v []*Node, _ shapes.Shape) []*Node {
+		lhs, rhs := node.Inputs()[0], node.Inputs()[1]
+		return []*Node{
+			operandGradient(v[0], true, lhs, lc, lb, rhs, rc, rb),
+			operandGradient(v[0], false, rhs, rc, rb, lhs, lc, lb),
+		}
+	})
 }
 
 // crossAxes are the axes of an operand of rank rank that are neither contracting nor batch, in
@@ -89,7 +57,7 @@ func crossAxes(rank int, contracting, batch []int) []int {
 // batch. The product has the batch axes, then v's remaining axes (this's cross axes), then
 // other's (its contracting axes, in its axis order), or those two groups swapped when other is
 // the product's left operand; it picks the order that needs no transpose back to this's layout,
-// or else the one whose operands the backend moves least. other has cross axes (dotGeneralVJP).
+// or else the one whose operands the backend moves least. other has cross axes (dotGeneral).
 func operandGradient(v *Node, isLHS bool, this *Node, thisContracting, thisBatch []int,
 	other *Node, otherContracting, otherBatch []int) *Node {
 	nb := len(thisBatch)

@@ -1,8 +1,13 @@
 package nn
 
 import (
+	"runtime"
+	"sync"
+	"weak"
+
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
+	"github.com/gomlx/gomlx/support/exceptions"
 )
 
 // GoMLX v0.28.2's reverse-mode autodiff has no gradient for Rsqrt, which batch norm in training
@@ -12,6 +17,9 @@ import (
 // entry once, when this package is loaded, and leaves an entry a newer GoMLX brings untouched.
 // TestRsqrtGradient checks it against the analytic derivative and a finite difference.
 //
+// Some nodes get their own gradient instead of their type's (withGradient): the DotGenerals the
+// convolutions build (dotgrad.go) and ReLU's Max.
+//
 // (The other missing gradient, Pad's, is avoided instead: the Pad op keeps its configuration in
 // an unexported field that a VJP registered here could not read, so the layers pad by
 // concatenating constant blocks, see PadSpatial and padEnd.)
@@ -19,6 +27,34 @@ func init() {
 	if _, ok := VJPRegistration[NodeTypeRsqrt]; !ok {
 		VJPRegistration[NodeTypeRsqrt] = rsqrtVJP
 	}
+	for _, t := range []NodeType{NodeTypeDotGeneral, NodeTypeMax} {
+		gomlx := VJPRegistration[t]
+		VJPRegistration[t] = func(node *Node, v []*Node, outputShape shapes.Shape) []*Node {
+			if vjp, ok := nodeGradients.Load(weak.Make(node)); ok {
+				return vjp.(VJP)(node, v, outputShape)
+			}
+			return gomlx(node, v, outputShape)
+		}
+	}
+}
+
+// nodeGradients holds the gradients that withGradient gives single nodes. Keys are weak, and an
+// entry is removed when its node is collected, so the table does not keep graphs alive.
+var nodeGradients sync.Map // weak.Pointer[Node] → VJP
+
+// withGradient returns node, whose gradient is now vjp instead of the one GoMLX registers for its
+// type. GoMLX's own per-node gradient (IdentityWithCustomGradient) only exists for an identity,
+// whose one input it maps to; a gradient here sees the node's inputs and any parameters vjp
+// keeps (a DotGeneral's axes, which GoMLX keeps unexported). The node's type must be one the
+// init above routes through nodeGradients (DotGeneral, Max).
+func withGradient(node *Node, vjp VJP) *Node {
+	if t := node.Type(); t != NodeTypeDotGeneral && t != NodeTypeMax {
+		exceptions.Panicf("nn: a gradient for a %s node would be ignored: only DotGeneral and Max nodes look theirs up", t)
+	}
+	key := weak.Make(node)
+	nodeGradients.Store(key, vjp)
+	runtime.AddCleanup(node, func(k weak.Pointer[Node]) { nodeGradients.Delete(k) }, key)
+	return node
 }
 
 // rsqrtVJP is the gradient of y = x^(−1/2): dy/dx = −½·x^(−3/2) = −½·y³.

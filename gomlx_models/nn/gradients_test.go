@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -61,6 +62,42 @@ func TestRsqrtGradient(t *testing.T) {
 			fd := w * (1/math.Sqrt(xi+h) - 1/math.Sqrt(xi-h)) / (2 * h)
 			if d := math.Abs(got[i]-fd) / math.Abs(fd); d > 1e-6 {
 				t.Errorf("d/dx %g·rsqrt(x) at %g = %g, finite difference %g (rel diff %.3g)", w, xi, got[i], fd, d)
+			}
+		}
+	}
+}
+
+// TestReLUGradient checks ReLU's value and its own gradient (withGradient) at negative, zero
+// (both signs) and positive inputs, in float32 and float64: the value max(x, 0), the gradient the
+// upstream one where x > 0 and 0 where x ≤ 0, as PyTorch's (GoMLX's gradient of Max passes it at
+// x = 0).
+func TestReLUGradient(t *testing.T) {
+	xs := []float64{-3, -1e-30, math.Copysign(0, -1), 0, 1e-30, 0.5, 7}
+	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		e, err := NewExec(goBackend(), func(g *Graph, in []*Node) []*Node {
+			x := ConvertDType(in[0], dt)
+			w := AddScalar(ConvertDType(Iota(g, x.Shape(), 0), dt), 1) // Upstream gradient i+1.
+			y := ReLU(x)
+			return []*Node{ConvertDType(y, dtypes.Float64), ConvertDType(Gradient(ReduceAllSum(Mul(y, w)), x)[0], dtypes.Float64)}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Exec(tensors.FromFlatDataAndDimensions(xs, len(xs)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, grad := tensors.MustCopyFlatData[float64](out[0]), tensors.MustCopyFlatData[float64](out[1])
+		for i, x := range xs {
+			if dt == dtypes.Float32 {
+				x = float64(float32(x))
+			}
+			wantY, wantGrad := math.Max(x, 0), 0.0
+			if x > 0 {
+				wantGrad = float64(i + 1)
+			}
+			if y[i] != wantY || grad[i] != wantGrad {
+				t.Errorf("%s: ReLU(%g) = %g with gradient %g, want %g and %g", dt, x, y[i], grad[i], wantY, wantGrad)
 			}
 		}
 	}
