@@ -290,6 +290,7 @@ func (l convLayer) folded(p entries) (w, b *Node) {
 // statistics in m.newStats.
 func (l convLayer) forward(m *net, x *Node, p entries) *Node {
 	cfg := l.c.config(l.relu, m.mode.UseNativeConv)
+	cfg.Inference = !m.mode.Training // As forwardPrepared: the same values, bit for bit.
 	if l.bn == "" || !m.mode.Training {
 		w, b := l.folded(p)
 		return nn.Conv2D(x, w, b, cfg)
@@ -335,7 +336,9 @@ func (l convLayer) forwardPrepared(x *Node, w entries) *Node {
 	if w.has(l.name + ".bias") {
 		bias = w.get(l.name + ".bias")
 	}
-	return nn.Conv2DPrepared(x, w.get(l.name+".weight"), bias, [2]int{l.c.kh, l.c.kw}, l.c.config(l.relu, false))
+	cfg := l.c.config(l.relu, false)
+	cfg.Inference = true // Prepared weights serve inference only.
+	return nn.Conv2DPrepared(x, w.get(l.name+".weight"), bias, [2]int{l.c.kh, l.c.kw}, cfg)
 }
 
 // bnMomentum is PyTorch's default BatchNorm2d momentum.

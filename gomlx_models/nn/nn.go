@@ -85,6 +85,11 @@ type ConvConfig struct {
 	// [PrepareConv], which sees no activation, choose the unrolled form (unrolled.go) for inputs
 	// smaller than half the kernel.
 	InputSize [2]int
+	// Inference says the convolution is not differentiated. The Winograd form then moves its
+	// data with ops that are cheaper forward but whose gradients would cost far more (strided
+	// and untile in winograd.go); its values agree with the other form's up to float rounding,
+	// and its gradient is still correct, only slow.
+	Inference bool
 }
 
 // Pool is a max pool's window size and stride (both axes); the zero value is no pool.

@@ -394,6 +394,46 @@ func TestConvMaxPool(t *testing.T) {
 	}
 }
 
+// TestConvInferenceForm checks that ConvConfig.Inference (Winograd tiles cut by strided slices,
+// outputs interleaved by concatenations) gives the differentiable form's output, for 3×3 and 5×5
+// kernels, sizes that are and are not multiples of the tile, with and without the 2×2 pool, a
+// folded bias and a ReLU, up to float rounding (the input transform's MatMul reads its operand
+// in another layout, so it may sum in another order).
+func TestConvInferenceForm(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		b, h, w, c, o, k int
+		pool             Pool
+	}{
+		{2, 8, 8, 8, 5, 3, Pool{}}, {1, 7, 9, 16, 4, 3, Pool{}}, {2, 8, 8, 8, 5, 3, MaxPool2}, {1, 9, 10, 8, 3, 3, MaxPool2},
+		{2, 2, 2, 8, 3, 3, Pool{}}, {2, 8, 8, 8, 4, 5, Pool{}}, {1, 11, 7, 12, 3, 5, MaxPool2}, {3, 32, 32, 8, 4, 3, Pool{}},
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_o%d_pool%v", tc.b, tc.h, tc.w, tc.c, tc.k, tc.o, tc.pool), func(t *testing.T) {
+			_, x := randTensor(r, tc.b, tc.h, tc.w, tc.c)
+			_, w := randTensor(r, tc.o, tc.c, tc.k, tc.k)
+			_, bias := randTensor(r, tc.o)
+			outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+				cfg := ConvConfig{Padding: Padding(tc.k/2, tc.k/2), MaxPool: tc.pool, ReLU: true}
+				if !useWinograd(g, tc.c, [2]int{tc.k, tc.k}, cfg) {
+					t.Fatalf("not a Winograd case")
+				}
+				kernel, b := PrepareConv(in[1], in[2], cfg)
+				inference := cfg
+				inference.Inference = true
+				return []*Node{Conv2DPrepared(in[0], kernel, b, [2]int{tc.k, tc.k}, cfg), Conv2DPrepared(in[0], kernel, b, [2]int{tc.k, tc.k}, inference)}
+			}, x, w, bias)
+			if len(outs[0]) != len(outs[1]) {
+				t.Fatalf("inference form has %d elements, want %d", len(outs[0]), len(outs[1]))
+			}
+			d := maxRelDiff(outs[0], outs[1])
+			t.Logf("bit for bit: %v (max rel diff %g)", slices.Equal(outs[0], outs[1]), d)
+			if d > 1e-5 {
+				t.Errorf("inference form differs: max rel diff %g", d)
+			}
+		})
+	}
+}
+
 // TestWinogradMatrices checks the 1-D identity behind every Winograd algorithm in float64:
 // Aᵀ[(G g) ⊙ (Bᵀ d)] equals the correlation y_i = Σ_k d[i+k]·g[k] on random inputs.
 func TestWinogradMatrices(t *testing.T) {

@@ -134,11 +134,17 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 	th, tw := (ho+m-1)/m, (wo+m-1)/m // Output tiles; the last may stick out (cropped below).
 	q := f.blocks()
 	x = PadSpatial(x, [2][2]int{{0, m*(th+q-1) - h}, {0, m*(tw+q-1) - w}}, 0)
-	tiles := windows(windows(x, 1, f, th), 3, f, tw) // (B, th, n, tw, n, C)
 	tileSize := f.n * f.n
 	n := b * th * tw
-	bb := Reshape(Const(g, kron(f.bt)), tileSize, f.n, f.n)
-	v := dotGeneral(bb, []int{1, 2}, nil, tiles, []int{2, 4}, nil) // (n², B, th, tw, C)
+	var v *Node
+	if cfg.Inference {
+		bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
+		v = dotGeneral(bb, []int{1}, nil, strided(x, f, th, tw), []int{0}, nil) // (n², B·th·tw·C)
+	} else {
+		tiles := windows(windows(x, 1, f, th), 3, f, tw) // (B, th, n, tw, n, C)
+		bb := Reshape(Const(g, kron(f.bt)), tileSize, f.n, f.n)
+		v = dotGeneral(bb, []int{1, 2}, nil, tiles, []int{2, 4}, nil) // (n², B, th, tw, C)
+	}
 	v = Reshape(v, tileSize, n, c)
 	if folded { // The column of ones that meets the bias row of u (winogradBiasRow).
 		v = Concatenate([]*Node{v, BroadcastToDims(Scalar(g, v.DType(), 1), tileSize, n, 1)}, 2)
@@ -153,9 +159,9 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 		half := m / 2
 		y = Reshape(maxOfPhases(y, half, n*o), half, half, b, th, tw, o)
 		y = biasReLU(y, bias, cfg.ReLU)
-		return untile(y, b, th, tw, o, half, ho/2, wo/2) // Floor mode drops an odd last row/column.
+		return untile(y, b, th, tw, o, half, ho/2, wo/2, cfg.Inference) // Floor mode drops an odd last row/column.
 	}
-	return finishConv(untile(Reshape(y, m, m, b, th, tw, o), b, th, tw, o, m, ho, wo), bias, cfg)
+	return finishConv(untile(Reshape(y, m, m, b, th, tw, o), b, th, tw, o, m, ho, wo, cfg.Inference), bias, cfg)
 }
 
 // blocks is the number of m-wide blocks an n-wide tile spans, ⌈n/m⌉.
@@ -198,16 +204,47 @@ func maxOfPhases(y *Node, half, rest int) *Node {
 }
 
 // untile turns per-tile outputs (k, k, B, th, tw, O) into the (B, ho, wo, O) image: it
-// interleaves the k×k outputs of each tile (a transpose, skipped for 1×1) and crops what the
-// last tiles computed past the edge.
-func untile(y *Node, b, th, tw, o, k, ho, wo int) *Node {
-	if k == 1 {
+// interleaves the k×k outputs of each tile (skipped for 1×1) and crops what the last tiles
+// computed past the edge. Differentiated, the interleave is one transpose. In inference it is k²
+// slices along the leading axes (contiguous copies) joined by concatenations whose blocks are
+// whole rows of O channels and then of tw·k·O values: memory copies, where the pure-Go backend
+// moves a transpose's elements one by one (about 9 ns each here). Differentiated, each of those
+// slices would cost a zero-padded copy of all k² of them.
+func untile(y *Node, b, th, tw, o, k, ho, wo int, inference bool) *Node {
+	switch {
+	case k == 1:
 		y = Reshape(y, b, th, tw, o)
-	} else {
+	case inference:
+		rows := make([]*Node, k)
+		for p := range k {
+			cols := make([]*Node, k)
+			for q := range k {
+				cols[q] = Reshape(Slice(y, AxisElem(p), AxisElem(q)), b, th, tw, 1, o)
+			}
+			rows[p] = Reshape(Concatenate(cols, 3), b, th, 1, tw*k, o)
+		}
+		y = Reshape(Concatenate(rows, 2), b, k*th, k*tw, o)
+	default:
 		y = Reshape(TransposeAllAxes(y, 2, 3, 0, 4, 1, 5), b, k*th, k*tw, o)
 	}
 	if k*th != ho || k*tw != wo {
 		y = Slice(y, AxisRange(), AxisRange(0, ho), AxisRange(0, wo), AxisRange())
 	}
 	return y
+}
+
+// strided returns the n×n input tiles of the padded NHWC x, the tile at (i, j) of every window
+// at once: (n², B·th·tw·C), row i·n+j the strided slice of x that starts at (i, j) and steps m.
+// Tile-major, they meet the n²×n² input transform in one MatMul that needs no transpose (the
+// windows form, (B, th, n, tw, n, C), makes the backend transpose its tiles first). Each slice's
+// gradient would be a zero-padded copy of the whole input: inference only.
+func strided(x *Node, f winogradAlgo, th, tw int) *Node {
+	parts := make([]*Node, 0, f.n*f.n)
+	for i := range f.n {
+		for j := range f.n {
+			t := Slice(x, AxisRange(), AxisRange(i, i+f.m*(th-1)+1).Stride(f.m), AxisRange(j, j+f.m*(tw-1)+1).Stride(f.m), AxisRange())
+			parts = append(parts, Reshape(t, 1, -1))
+		}
+	}
+	return Concatenate(parts, 0)
 }
