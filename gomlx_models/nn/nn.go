@@ -87,8 +87,8 @@ type ConvConfig struct {
 	InputSize [2]int
 	// Inference says the convolution is not differentiated. The Winograd form then moves its
 	// data with ops that are cheaper forward but whose gradients would cost far more (strided
-	// and untile in winograd.go); its values agree with the other form's up to float rounding,
-	// and its gradient is still correct, only slow.
+	// and untile in winograd.go); its values are the other form's, bit for bit, and its
+	// gradient is still correct, only slow.
 	Inference bool
 }
 

@@ -141,9 +141,8 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 		bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
 		v = dotGeneral(bb, []int{1}, nil, strided(x, f, th, tw), []int{0}, nil) // (n², B·th·tw·C)
 	} else {
-		tiles := windows(windows(x, 1, f, th), 3, f, tw) // (B, th, n, tw, n, C)
-		bb := Reshape(Const(g, kron(f.bt)), tileSize, f.n, f.n)
-		v = dotGeneral(bb, []int{1, 2}, nil, tiles, []int{2, 4}, nil) // (n², B, th, tw, C)
+		bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
+		v = dotGeneral(bb, []int{1}, nil, phaseTiles(x, f, th, tw), []int{0}, nil) // (n², B·th·tw·C)
 	}
 	v = Reshape(v, tileSize, n, c)
 	if folded { // The column of ones that meets the bias row of u (winogradBiasRow).
@@ -167,29 +166,29 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 // blocks is the number of m-wide blocks an n-wide tile spans, ⌈n/m⌉.
 func (f winogradAlgo) blocks() int { return (f.n + f.m - 1) / f.m }
 
-// windows cuts axis of x, of length m·(t+q−1) with q = f.blocks(), into the t windows of f.n
-// values that start every f.m: it replaces the axis by (t, n). It views the axis as t+q−1
-// blocks of m and concatenates, for all windows at once, the q block slices each one spans: q
-// slices of x rather than n² strided ones. Each slice's gradient is a zero-padded copy of the
-// whole input (GoMLX differentiates Slice as Pad), so the backward pass copies the input about
-// 2q times instead of n² = 36 or 49 times.
-func windows(x *Node, axis int, f winogradAlgo, t int) *Node {
-	q := f.blocks()
+// phaseTiles returns the n×n input tiles of the NHWC x, of height m·(th+q−1) and width
+// m·(tw+q−1) with q = f.blocks(), tile-major as [strided] does, (n², B·th·tw·C), with ops whose
+// gradients are cheap: it transposes x once to its m×m phases, (m, m, B, th+q−1, tw+q−1, C),
+// where the tile element (i, j) = (m·di + pi, m·dj + pj) of every window is the phase
+// (pi, pj) shifted by (di, dj) blocks; so q² slices of the phases (one per block shift, all
+// its phases at once) and concatenations make the tiles. Each slice's gradient is a zero-padded
+// copy of the phases, q² of them, where n² strided slices would cost n² (36 or 49). The
+// transpose (the input's size) replaces the backend's transpose of tiles n²/m² times larger,
+// forward and backward.
+func phaseTiles(x *Node, f winogradAlgo, th, tw int) *Node {
 	d := x.Shape().Dimensions
-	blocked := make([]int, 0, len(d)+1)
-	blocked = append(append(append(blocked, d[:axis]...), t+q-1, f.m), d[axis+1:]...)
-	x = Reshape(x, blocked...)
-	parts := make([]*Node, q)
-	for k := range q {
-		spec := make([]SliceAxisSpec, len(blocked))
-		for i := range spec {
-			spec[i] = AxisRange()
+	b, c, q, m := d[0], d[3], f.blocks(), f.m
+	phases := TransposeAllAxes(Reshape(x, b, th+q-1, m, tw+q-1, m, c), 2, 4, 0, 1, 3, 5)
+	rows := make([]*Node, q)
+	for di := range q {
+		cols := make([]*Node, q)
+		for dj := range q {
+			cols[dj] = Slice(phases, AxisRange(0, min(m, f.n-m*di)), AxisRange(0, min(m, f.n-m*dj)), AxisRange(),
+				AxisRange(di, di+th), AxisRange(dj, dj+tw), AxisRange())
 		}
-		spec[axis] = AxisRange(k, k+t)
-		spec[axis+1] = AxisRange(0, min(f.m, f.n-k*f.m))
-		parts[k] = Slice(x, spec...)
+		rows[di] = Concatenate(cols, 1)
 	}
-	return Concatenate(parts, axis+1)
+	return Reshape(Concatenate(rows, 0), f.n*f.n, -1)
 }
 
 // maxOfPhases returns the 2×2 max pool of outputs grouped by position: y holds, for each
@@ -233,11 +232,10 @@ func untile(y *Node, b, th, tw, o, k, ho, wo int, inference bool) *Node {
 	return y
 }
 
-// strided returns the n×n input tiles of the padded NHWC x, the tile at (i, j) of every window
-// at once: (n², B·th·tw·C), row i·n+j the strided slice of x that starts at (i, j) and steps m.
-// Tile-major, they meet the n²×n² input transform in one MatMul that needs no transpose (the
-// windows form, (B, th, n, tw, n, C), makes the backend transpose its tiles first). Each slice's
-// gradient would be a zero-padded copy of the whole input: inference only.
+// strided returns the n×n input tiles of the padded NHWC x as phaseTiles does, (n², B·th·tw·C),
+// row i·n+j the strided slice of x that starts at (i, j) and steps m: n² slices and no
+// transpose, cheaper forward; but each slice's gradient would be a zero-padded copy of the whole
+// input: inference only.
 func strided(x *Node, f winogradAlgo, th, tw int) *Node {
 	parts := make([]*Node, 0, f.n*f.n)
 	for i := range f.n {
