@@ -53,7 +53,8 @@ func (t *trainProgress) step(step int, loss, acc, lr float64) {
 
 // line formats "epoch 3/30 [######--------------] 120/390 loss 1.2345 acc 56.78% lr 0.0812
 // 4.1 it/s ETA 1m6s": the epoch's bar, the step within the epoch, the step's message, and the
-// rate and time left of the whole run.
+// rate and time left of the whole run. Below one step a second the rate reads as seconds per
+// step ("118 s/it": Inception-v3 on two cores).
 func (t *trainProgress) line(s progress.State) string {
 	const width = 20
 	inEpoch := (s.Done-1)%t.perEpoch + 1
@@ -61,11 +62,14 @@ func (t *trainProgress) line(s progress.State) string {
 	bar := strings.Repeat("#", filled) + strings.Repeat("-", width-filled)
 	epoch := (s.Done-1)/t.perEpoch + 1
 	epochs := (s.Total + t.perEpoch - 1) / t.perEpoch
-	rate := 0.0
-	if s.Known {
-		rate = s.Rate
+	rate := "0.0 it/s"
+	switch {
+	case s.Known && s.Rate >= 1:
+		rate = fmt.Sprintf("%.1f it/s", s.Rate)
+	case s.Known && s.Rate > 0:
+		rate = fmt.Sprintf("%.3g s/it", 1/s.Rate)
 	}
-	return fmt.Sprintf("epoch %d/%d [%s] %d/%d %s %.1f it/s ETA %s",
+	return fmt.Sprintf("epoch %d/%d [%s] %d/%d %s %s ETA %s",
 		epoch, epochs, bar, inEpoch, t.perEpoch, s.Message, rate, s.ETAString())
 }
 

@@ -65,3 +65,18 @@ func TestProgressBar(t *testing.T) {
 	nilProgress.setTotal(5)
 	nilProgress.message("x")
 }
+
+// TestProgressSlowSteps: below one step a second the rate reads as seconds per step.
+func TestProgressSlowSteps(t *testing.T) {
+	var out bytes.Buffer
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := newProgressClock(&out, ProgressLines, 2, 1, 20, 0, func() time.Time { return now })
+	for step := 1; step <= 2; step++ {
+		now = now.Add(118 * time.Second)
+		p.step(step, 2.4716, 11.48, 0.0004257)
+	}
+	want := "epoch 1/1 [##------------------] 2/20 loss 2.4716 acc 11.48% lr 0.0004257 118 s/it ETA 35m24s\n"
+	if out.String() != want {
+		t.Errorf("wrote\n%s\nwant\n%s", out.String(), want)
+	}
+}
