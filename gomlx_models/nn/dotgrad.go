@@ -11,9 +11,9 @@ import (
 // DotGeneral followed by a Transpose back to the operand's layout, a Transpose it emits even
 // when its permutation is the identity. The pure-Go backend executes every Transpose element by
 // element on one core (about 9 ns per float32 here): Transposes took 31% of ResNet-18's training
-// step. The DotGenerals this package builds (dotGeneral) carry their own gradient
-// (withGradient, which also keeps the axes a VJP registered outside GoMLX could not read): it
-// orders each product's operands so that it comes out in the operand's layout where one of the two orders
+// step. The DotGenerals this package builds (dotGeneral) carry their own gradient (withGradient,
+// which also keeps the axes a VJP registered outside GoMLX could not read): it orders each
+// product's operands so that it comes out in the operand's layout where one of the two orders
 // does, transposing only when neither does. That halves the transposed elements of ResNet-18's
 // step graph (226 to 106 million) and makes a 3×3 convolution's forward and backward pass 5–10%
 // faster (the transposes the backend inserts to bring operands to its MatMul's layouts remain).
