@@ -46,7 +46,9 @@ var nodeGradients sync.Map // weak.Pointer[Node] → VJP
 // type. GoMLX's own per-node gradient (IdentityWithCustomGradient) only exists for an identity,
 // whose one input it maps to; a gradient here sees the node's inputs and any parameters vjp
 // keeps (a DotGeneral's axes, which GoMLX keeps unexported). The node's type must be one the
-// init above routes through nodeGradients (DotGeneral, Max).
+// init above routes through nodeGradients (DotGeneral, Max). A clone GoMLX makes to
+// rematerialize a checkpointed node (Node.Checkpoint, which this project does not use) is
+// another node and gets its type's gradient.
 func withGradient(node *Node, vjp VJP) *Node {
 	if t := node.Type(); t != NodeTypeDotGeneral && t != NodeTypeMax {
 		exceptions.Panicf("nn: a gradient for a %s node would be ignored: only DotGeneral and Max nodes look theirs up", t)
