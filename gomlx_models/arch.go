@@ -13,8 +13,8 @@ type arch struct {
 	classes       int
 	build         func(m *net, x *Node) *Node
 	// head, when set, follows build: the fully connected classifier. When a batch is split (see
-	// BatchSplit) only build runs per part; the head runs once on the
-	// joined features, so its large weights are read once per batch.
+	// BatchSplit) only build runs per part; the head runs once on the joined features, so its
+	// large weights are read once per batch.
 	head func(m *net, x *Node) *Node
 	// legacy maps the corrected injectable list (every conv/linear weight, in Params() order) to
 	// the weights the authors' layer_lists name, each once; nil means they are the same.

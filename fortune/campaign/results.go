@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -269,4 +270,53 @@ func ReadFile(path string) ([]Record, error) {
 		return nil, err
 	}
 	return st.records, nil
+}
+
+// Losses are one model and variant's records: its golden record and, per BER, each trial's loss
+// golden correct − faulty correct (an integer, so that trials whose losses cancel give a mean
+// drop of exactly 0).
+type Losses struct {
+	Golden Record
+	PerBER map[float64][]int
+}
+
+// BERs returns the BERs of l's trials, in increasing order.
+func (l Losses) BERs() []float64 { return slices.Sorted(maps.Keys(l.PerBER)) }
+
+// LossesOf groups a campaign's golden and trial records by model and variant, in the order of
+// the golden records (a later golden record of a model and variant replaces an earlier one). A
+// trial without a golden record, or evaluated on a different number of inputs than its golden
+// run, is an error.
+func LossesOf(records []Record) ([]Losses, error) {
+	type k struct{ model, variant string }
+	index := map[k]int{}
+	var out []Losses
+	for _, r := range records {
+		if r.Kind != "golden" {
+			continue
+		}
+		key := k{r.Model, r.Variant}
+		if i, ok := index[key]; ok {
+			out[i].Golden = r
+			continue
+		}
+		index[key] = len(out)
+		out = append(out, Losses{Golden: r, PerBER: map[float64][]int{}})
+	}
+	for _, r := range records {
+		if r.Kind != "trial" {
+			continue
+		}
+		i, ok := index[k{r.Model, r.Variant}]
+		if !ok {
+			return nil, fmt.Errorf("results: trial of %s %s without a golden record", r.Model, r.Variant)
+		}
+		g := out[i].Golden
+		if r.Total != g.Total {
+			return nil, fmt.Errorf("results: trial %d of %s %s at BER %g evaluated %d inputs, its golden run %d",
+				r.Trial, r.Model, r.Variant, r.BER, r.Total, g.Total)
+		}
+		out[i].PerBER[r.BER] = append(out[i].PerBER[r.BER], g.Correct-r.Correct)
+	}
+	return out, nil
 }

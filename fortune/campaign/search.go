@@ -2,12 +2,9 @@ package campaign
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"path/filepath"
-	"slices"
 
 	"github.com/fortune-go/fortune/fortune/search"
 	"github.com/fortune-go/fortune/fortune/stats"
@@ -69,32 +66,20 @@ func Feasibility(ctx context.Context, setup Setup, base Settings, dir string, a 
 
 // worstDrop summarizes the records of a one-variant campaign as a search point (all but Width
 // and Time): the variant's golden accuracy and memory, and the largest mean accuracy drop over
-// the BERs (the lowest such BER on a tie), the mean computed from the integer losses golden
-// correct − faulty correct as report.CampaignRows computes a row's.
+// the BERs (the lowest such BER on a tie), the mean computed from the integer losses (LossesOf)
+// as report.CampaignRows computes a row's.
 func worstDrop(recs []Record) (search.Point, error) {
-	i := slices.IndexFunc(recs, func(r Record) bool { return r.Kind == "golden" })
-	if i < 0 {
-		return search.Point{}, errors.New("no golden record")
+	groups, err := LossesOf(recs)
+	if err != nil {
+		return search.Point{}, err
 	}
-	g := recs[i]
-	lost := map[float64][]int{} // Golden correct − faulty correct, per trial.
-	for _, r := range recs {
-		switch {
-		case r.Kind == "golden" && r.Variant != g.Variant:
-			return search.Point{}, fmt.Errorf("golden records of %s and %s, want one variant", g.Variant, r.Variant)
-		case r.Kind != "trial":
-		case r.Variant != g.Variant:
-			return search.Point{}, fmt.Errorf("trial %d of %s at BER %g without a golden record", r.Trial, r.Variant, r.BER)
-		case r.Total != g.Total:
-			return search.Point{}, fmt.Errorf("trial %d of %s at BER %g evaluated %d inputs, its golden run %d",
-				r.Trial, r.Variant, r.BER, r.Total, g.Total)
-		default:
-			lost[r.BER] = append(lost[r.BER], g.Correct-r.Correct)
-		}
+	if len(groups) != 1 {
+		return search.Point{}, fmt.Errorf("golden records of %d variants, want one", len(groups))
 	}
+	l, g := groups[0], groups[0].Golden
 	p := search.Point{Variant: g.Variant, Golden: g.Accuracy(), MemoryBits: g.MemoryBits, WorstDrop: math.Inf(-1)}
-	for _, ber := range slices.Sorted(maps.Keys(lost)) {
-		s, err := stats.SummarizeCounts(lost[ber], g.Total, 100, stats.DefaultConfidence)
+	for _, ber := range l.BERs() {
+		s, err := stats.SummarizeCounts(l.PerBER[ber], g.Total, 100, stats.DefaultConfidence)
 		if err != nil {
 			return search.Point{}, fmt.Errorf("BER %g: %w", ber, err)
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
+	"github.com/gomlx/gomlx/support/xslices"
 )
 
 // The gradient of a DotGeneral, as GoMLX v0.28.2 builds it for each operand, is another
@@ -63,18 +64,11 @@ func operandGradient(v *Node, isLHS bool, this *Node, thisContracting, thisBatch
 	nb := len(thisBatch)
 	thisCross := crossAxes(this.Rank(), thisContracting, thisBatch)
 	otherCross := crossAxes(other.Rank(), otherContracting, otherBatch)
-	vOther := make([]int, len(otherCross)) // v's axes of other's cross axes.
-	first := nb
+	first := nb // v's first axis of other's cross axes.
 	if isLHS {
 		first += len(thisCross)
 	}
-	for i := range vOther {
-		vOther[i] = first + i
-	}
-	vBatch := make([]int, nb)
-	for i := range vBatch {
-		vBatch[i] = i
-	}
+	vOther, vBatch := xslices.Iota(first, len(otherCross)), xslices.Iota(0, nb)
 	// this's axis of each of other's remaining axes, in other's axis order.
 	var otherRest []int
 	for i := range other.Rank() {
@@ -85,7 +79,7 @@ func operandGradient(v *Node, isLHS bool, this *Node, thisContracting, thisBatch
 	// this's axis of each axis of the product, for both orders.
 	vFirst := slices.Concat(thisBatch, thisCross, otherRest)
 	otherFirst := slices.Concat(thisBatch, otherRest, thisCross)
-	useOtherFirst := !isIdentity(vFirst) && (isIdentity(otherFirst) ||
+	useOtherFirst := !consecutive(vFirst, 0) && (consecutive(otherFirst, 0) ||
 		movedElements(other, otherCross, otherBatch, v, vOther, vBatch) <
 			movedElements(v, vOther, vBatch, other, otherCross, otherBatch))
 	var y *Node
@@ -95,7 +89,7 @@ func operandGradient(v *Node, isLHS bool, this *Node, thisContracting, thisBatch
 	} else {
 		y = DotGeneral(v, vOther, vBatch, other, otherCross, otherBatch)
 	}
-	if isIdentity(order) {
+	if consecutive(order, 0) { // The identity permutation.
 		return y
 	}
 	perm := make([]int, len(order)) // Axis i of this is axis perm[i] of y.
@@ -105,10 +99,10 @@ func operandGradient(v *Node, isLHS bool, this *Node, thisContracting, thisBatch
 	return TransposeAllAxes(y, perm...)
 }
 
-// isIdentity reports whether p is 0, 1, …, len(p)−1.
-func isIdentity(p []int) bool {
-	for i, v := range p {
-		if i != v {
+// consecutive reports whether axes are from, from+1, …
+func consecutive(axes []int, from int) bool {
+	for i, a := range axes {
+		if a != from+i {
 			return false
 		}
 	}
@@ -117,8 +111,8 @@ func isIdentity(p []int) bool {
 
 // movedElements estimates the elements the pure-Go backend copies to bring DotGeneral(lhs, rhs)
 // to a layout its MatMul takes (lhs [batch, cross, contracting], rhs [batch, contracting, cross]
-// or [batch, cross, contracting], adjacent axes of one kind merged) plus the transpose of the
-// result back to the operand's layout, which both orders share except when one needs none.
+// or [batch, cross, contracting], adjacent axes of one kind merged). The transpose of the result
+// back to the operand's layout is left out: both orders need it when neither avoids it.
 func movedElements(lhs *Node, lhsContracting, lhsBatch []int, rhs *Node, rhsContracting, rhsBatch []int) int {
 	n := 0
 	if !blocks(lhs.Rank(), lhsBatch, nil, lhsContracting) {
@@ -133,21 +127,11 @@ func movedElements(lhs *Node, lhsContracting, lhsBatch []int, rhs *Node, rhsCont
 // blocks reports whether an operand's axes are, in order, batch (as listed), then middle (sorted,
 // contiguous), then cross axes, then last (sorted, contiguous); middle or last is nil.
 func blocks(rank int, batch, middle, last []int) bool {
-	for i, a := range batch {
-		if a != i {
-			return false
-		}
-	}
-	contiguous := func(axes []int, from int) bool {
-		for i, a := range axes {
-			if a != from+i {
-				return false
-			}
-		}
-		return true
+	if !consecutive(batch, 0) {
+		return false
 	}
 	if middle != nil {
-		return contiguous(middle, len(batch))
+		return consecutive(middle, len(batch))
 	}
-	return contiguous(last, rank-len(last))
+	return consecutive(last, rank-len(last))
 }

@@ -136,15 +136,12 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 	x = PadSpatial(x, [2][2]int{{0, m*(th+q-1) - h}, {0, m*(tw+q-1) - w}}, 0)
 	tileSize := f.n * f.n
 	n := b * th * tw
-	var v *Node
+	tiles := phaseTiles // (n², B·th·tw·C), tile-major.
 	if cfg.Inference {
-		bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
-		v = dotGeneral(bb, []int{1}, nil, strided(x, f, th, tw), []int{0}, nil) // (n², B·th·tw·C)
-	} else {
-		bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
-		v = dotGeneral(bb, []int{1}, nil, phaseTiles(x, f, th, tw), []int{0}, nil) // (n², B·th·tw·C)
+		tiles = strided
 	}
-	v = Reshape(v, tileSize, n, c)
+	bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
+	v := Reshape(dotGeneral(bb, []int{1}, nil, tiles(x, f, th, tw), []int{0}, nil), tileSize, n, c)
 	if folded { // The column of ones that meets the bias row of u (winogradBiasRow).
 		v = Concatenate([]*Node{v, BroadcastToDims(Scalar(g, v.DType(), 1), tileSize, n, 1)}, 2)
 	}
