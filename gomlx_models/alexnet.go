@@ -1,9 +1,5 @@
 package models
 
-import (
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
-)
-
 func init() {
 	Register("alexnet", func() Model {
 		return &arch{name: "alexnet", dataset: "fashion-mnist", input: [3]int{1, 227, 227}, classes: 10, build: alexNetFeatures, head: alexNetClassifier, chain: true}
@@ -15,7 +11,7 @@ func init() {
 // conv3..conv5 3×3 p1 (384, 384, 256) + max-pool; fc1 9216→4096, fc2 4096→4096, fc3 4096→10,
 // log_softmax. The two functional dropouts (p=0.5) are active in training and, as in the
 // authors' evaluation, with Mode.LegacyDropout.
-func alexNetFeatures(m *net, x *Node) *Node {
+func alexNetFeatures(m *net, x act) act {
 	x = m.input(x)
 	x = m.conv(x, "conv1.0", k(1, 96, 11, 11).s(4).withBias().maxPool(3, 2), true)
 	x = m.conv(x, "conv2.0", k(96, 256, 5, 5).p(2, 2).withBias().maxPool(3, 2), true)
@@ -25,7 +21,7 @@ func alexNetFeatures(m *net, x *Node) *Node {
 	return m.flatten(x)
 }
 
-func alexNetClassifier(m *net, x *Node) *Node {
+func alexNetClassifier(m *net, x act) act {
 	drop := m.mode.Training || m.mode.LegacyDropout
 	x = m.dropout(m.linear(x, "fc1", 256*6*6, 4096, true), 0.5, drop)
 	x = m.dropout(m.linear(x, "fc2", 4096, 4096, true), 0.5, drop)

@@ -11,11 +11,11 @@ type arch struct {
 	name, dataset string
 	input         [3]int
 	classes       int
-	build         func(m *net, x *Node) *Node
-	// head, when set, follows build: the fully connected classifier. When a batch is split (see
-	// BatchSplit) only build runs per part; the head runs once on the joined features, so its
-	// large weights are read once per batch.
-	head func(m *net, x *Node) *Node
+	build         func(m *net, x act) act
+	// head, when set, follows build: the fully connected classifier. It runs on the features
+	// of the whole batch, joined when the batch is split (see BatchSplit), so that its large
+	// weights are read once per batch.
+	head func(m *net, x act) act
 	// legacy maps the corrected injectable list (every conv/linear weight, in Params() order) to
 	// the weights the authors' layer_lists name, each once; nil means they are the same.
 	legacy func(all []string) []string
@@ -64,28 +64,15 @@ func (a *arch) LayerList(bits int) []string {
 
 // Forward implements [Model].
 func (a *arch) Forward(params map[string]*Node, x *Node, mode Mode) (logits *Node, newStats map[string]*Node) {
-	parts := mode.batchParts(x, a.chain)
-	if parts == 1 {
-		return forward(a.walk, params, x, mode)
-	}
 	m := newNet(params, mode)
-	b := x.Shape().Dimensions[0]
-	outs := make([]*Node, parts)
-	for i := range parts {
-		outs[i] = a.build(m, Slice(x, AxisRange(i*b/parts, (i+1)*b/parts)))
-	}
-	y := Concatenate(outs, 0)
-	if a.head != nil {
-		y = a.head(m, y)
-	}
-	return y, nil
+	return a.walk(m, split(x, mode.batchParts(x, a.chain))).joined(), m.newStats
 }
 
 // walk is the whole network: build, then head when set.
-func (a *arch) walk(m *net, x *Node) *Node {
+func (a *arch) walk(m *net, x act) act {
 	y := a.build(m, x)
 	if a.head != nil {
-		y = a.head(m, y)
+		y = a.head(m, y.join())
 	}
 	return y
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fortune-go/fortune/fortune/backend"
 	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -120,4 +121,58 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkTrainingBatchSplit measures what the batch split (BatchSplit) gives a training
+// step's forward and backward pass on the pure-Go backend: each iteration runs the step on a
+// batch of 128 (AlexNet 32) unsplit and split, one after the other, and it reports both times and their
+// ratio (side by side, so that other load on the machine affects both alike).
+//
+//	GOEXPERIMENT=simd go test ./gomlx_models/ -run '^$' -bench TrainingBatchSplit -benchtime 3x
+func BenchmarkTrainingBatchSplit(b *testing.B) {
+	backend := backend.Go()
+	for _, tc := range []struct {
+		name  string
+		batch int
+	}{{"vgg11", 128}, {"resnet18", 128}, {"alexnet", 32}} {
+		b.Run(fmt.Sprintf("%s/batch%d", tc.name, tc.batch), func(b *testing.B) {
+			name := tc.name
+			m := mustNew(b, name)
+			specs := m.Params()
+			step := func(noSplit bool) *Exec {
+				e, err := NewExec(backend, func(g *Graph, in []*Node) []*Node {
+					mode := Mode{Training: true, NoBatchSplit: noSplit, DropoutSeed: Const(g, uint64(3))}
+					logits, _ := m.Forward(paramNodes(specs, in[1:]), in[0], mode)
+					return Gradient(ReduceAllSum(logits), in[1:]...)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return e
+			}
+			args := forwardArgs(m, tc.batch, 1, 2)
+			run := func(e *Exec) time.Duration {
+				t0 := time.Now()
+				outs, err := e.Exec(args...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, o := range outs {
+					o.FinalizeAll()
+				}
+				return time.Since(t0)
+			}
+			whole, split := step(true), step(false)
+			run(whole) // Compile and warm up.
+			run(split)
+			var tw, ts time.Duration
+			for b.Loop() {
+				tw += run(whole)
+				ts += run(split)
+			}
+			b.ReportMetric(tw.Seconds()/float64(b.N), "unsplit-s/op")
+			b.ReportMetric(ts.Seconds()/float64(b.N), "split-s/op")
+			b.ReportMetric(tw.Seconds()/ts.Seconds(), "speedup")
+		})
+	}
 }

@@ -1,9 +1,5 @@
 package models
 
-import (
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
-)
-
 func init() {
 	Register("inception_v3", func() Model {
 		return &arch{name: "inception_v3", dataset: "cifar10", input: [3]int{3, 32, 32}, classes: 10,
@@ -14,7 +10,7 @@ func init() {
 // inceptionV3 is huyvnphan's Inception-v3 for CIFAR-10 (docs/method.md §1.5): the v3 stem cut to
 // one BasicConv 3→192 3×3/1/1, then Mixed_5b..5d (InceptionA), 6a (B), 6b..6e (C), 7a (D), 7b, 7c
 // (E), adaptive avg-pool, dropout (identity in eval), fc 2048→10. Spatial sizes 32, 15, 7.
-func inceptionV3(m *net, x *Node) *Node {
+func inceptionV3(m *net, x act) act {
 	x = m.input(x)
 	x = basicConv(m, x, "Conv2d_1a_3x3", k(3, 192, 3, 3).p(1, 1))
 	x = inceptionA(m, x, "Mixed_5b", 192, 32)
@@ -33,12 +29,12 @@ func inceptionV3(m *net, x *Node) *Node {
 }
 
 // basicConv is BasicConv2d: conv (no bias) → BN(eps 0.001) → ReLU.
-func basicConv(m *net, x *Node, name string, c convSpec) *Node {
+func basicConv(m *net, x act, name string, c convSpec) act {
 	return m.convBN(x, name+".conv", name+".bn", c, 0.001, true)
 }
 
 // inceptionA: [1×1 64 | 1×1 48 → 5×5 64 | 1×1 64 → 3×3 96 → 3×3 96 | avg-pool 3/1/1 → 1×1 pf].
-func inceptionA(m *net, x *Node, name string, in, poolFeatures int) *Node {
+func inceptionA(m *net, x act, name string, in, poolFeatures int) act {
 	b1 := basicConv(m, x, name+".branch1x1", k(in, 64, 1, 1))
 
 	b5 := basicConv(m, x, name+".branch5x5_1", k(in, 48, 1, 1))
@@ -53,7 +49,7 @@ func inceptionA(m *net, x *Node, name string, in, poolFeatures int) *Node {
 }
 
 // inceptionB: [3×3/2 384 | 1×1 64 → 3×3 96 → 3×3/2 96 | max-pool 3/2].
-func inceptionB(m *net, x *Node, name string, in int) *Node {
+func inceptionB(m *net, x act, name string, in int) act {
 	b3 := basicConv(m, x, name+".branch3x3", k(in, 384, 3, 3).s(2))
 
 	bd := basicConv(m, x, name+".branch3x3dbl_1", k(in, 64, 1, 1))
@@ -65,7 +61,7 @@ func inceptionB(m *net, x *Node, name string, in int) *Node {
 
 // inceptionC: [1×1 192 | 1×1 c7 → 1×7 c7 → 7×1 192 | 1×1 c7 → 7×1 → 1×7 → 7×1 → 1×7 192 |
 // avg-pool 3/1/1 → 1×1 192], every 1×7 / 7×1 "same"-padded.
-func inceptionC(m *net, x *Node, name string, in, c7 int) *Node {
+func inceptionC(m *net, x act, name string, in, c7 int) act {
 	b1 := basicConv(m, x, name+".branch1x1", k(in, 192, 1, 1))
 
 	b7 := basicConv(m, x, name+".branch7x7_1", k(in, c7, 1, 1))
@@ -83,7 +79,7 @@ func inceptionC(m *net, x *Node, name string, in, c7 int) *Node {
 }
 
 // inceptionD: [1×1 192 → 3×3/2 320 | 1×1 192 → 1×7 → 7×1 → 3×3/2 192 | max-pool 3/2].
-func inceptionD(m *net, x *Node, name string, in int) *Node {
+func inceptionD(m *net, x act, name string, in int) act {
 	b3 := basicConv(m, x, name+".branch3x3_1", k(in, 192, 1, 1))
 	b3 = basicConv(m, b3, name+".branch3x3_2", k(192, 320, 3, 3).s(2))
 
@@ -97,7 +93,7 @@ func inceptionD(m *net, x *Node, name string, in int) *Node {
 
 // inceptionE: [1×1 320 | 1×1 384 → {1×3 384, 3×1 384} | 1×1 448 → 3×3 384 → {1×3 384, 3×1 384} |
 // avg-pool 3/1/1 → 1×1 192].
-func inceptionE(m *net, x *Node, name string, in int) *Node {
+func inceptionE(m *net, x act, name string, in int) act {
 	b1 := basicConv(m, x, name+".branch1x1", k(in, 320, 1, 1))
 
 	b3 := basicConv(m, x, name+".branch3x3_1", k(in, 384, 1, 1))

@@ -37,16 +37,17 @@ import (
 type layer interface {
 	// params lists the layer's state-dict entries, in PyTorch's order.
 	params() []ParamSpec
-	// forward builds the layer on x from its state-dict entries, in training (m.mode.Training)
-	// or plain inference.
-	forward(m *net, x *Node, p entries) *Node
+	// forward builds the layer on every part of x from its state-dict entries, in training
+	// (m.mode.Training) or plain inference.
+	forward(m *net, x act, p entries) act
 	// preparedParams lists the inference-ready weights that prepare returns and forwardPrepared
 	// reads, with their shapes on g's backend.
 	preparedParams(g *Graph) []ParamSpec
 	// prepare computes the inference-ready weights, keyed by name, from the state-dict entries.
 	prepare(p entries) map[string]*Node
-	// forwardPrepared builds the layer on x from its inference-ready weights (Mode.Prepared).
-	forwardPrepared(x *Node, w entries) *Node
+	// forwardPrepared builds the layer on every part of x from its inference-ready weights
+	// (Mode.Prepared).
+	forwardPrepared(x act, w entries) act
 }
 
 // layer runs l in the walk's mode and returns its output (nil in the listing and Prepare walks):
@@ -59,7 +60,7 @@ type layer interface {
 // Fetching checks each weight's shape. A step may read only the weights it is given and must
 // read every one of them but the optional BNCount; otherwise layer panics, naming the layer, the
 // step and the weight.
-func (m *net) layer(x *Node, l layer) *Node {
+func (m *net) layer(x act, l layer) act {
 	specs := l.params()
 	if m.listing() {
 		m.specs = append(m.specs, specs...)
@@ -67,7 +68,7 @@ func (m *net) layer(x *Node, l layer) *Node {
 	}
 	name := describe(l, specs)
 	if m.mode.Prepared {
-		w := m.fetch(name, "preparedParams", l.preparedParams(x.Graph()), true)
+		w := m.fetch(name, "preparedParams", l.preparedParams(x[0].Graph()), true)
 		y := l.forwardPrepared(x, w)
 		w.checkRead("forwardPrepared")
 		return y
@@ -218,14 +219,14 @@ func (c convSpec) config(relu, native bool) nn.ConvConfig {
 }
 
 // conv is the nn.Conv2d named name, followed by a ReLU when relu.
-func (m *net) conv(x *Node, name string, c convSpec, relu bool) *Node {
+func (m *net) conv(x act, name string, c convSpec, relu bool) act {
 	return m.layer(x, convLayer{name: name, c: c, relu: relu})
 }
 
 // convBN is the nn.Conv2d named convName followed by the nn.BatchNorm2d(eps) named bnName and,
 // when relu, a ReLU. In inference the batch norm is folded into the convolution's weight and bias
 // (one MatMul with a fused bias+ReLU on the pure-Go backend).
-func (m *net) convBN(x *Node, convName, bnName string, c convSpec, eps float64, relu bool) *Node {
+func (m *net) convBN(x act, convName, bnName string, c convSpec, eps float64, relu bool) act {
 	return m.layer(x, convLayer{name: convName, c: c, bn: bnName, eps: eps, relu: relu})
 }
 
@@ -286,27 +287,29 @@ func (l convLayer) folded(p entries) (w, b *Node) {
 	return w, b
 }
 
-// forward normalizes with batch statistics in training, and records the updated running
-// statistics in m.newStats.
-func (l convLayer) forward(m *net, x *Node, p entries) *Node {
+// forward normalizes with batch statistics in training, those of all the parts together, and
+// records the updated running statistics in m.newStats.
+func (l convLayer) forward(m *net, x act, p entries) act {
 	cfg := l.c.config(l.relu, m.mode.UseNativeConv)
 	cfg.Inference = !m.mode.Training // As forwardPrepared: the same values, bit for bit.
 	if l.bn == "" || !m.mode.Training {
 		w, b := l.folded(p)
-		return nn.Conv2D(x, w, b, cfg)
+		return nn.Conv2DParts(x, w, b, cfg)
 	}
 	w, b := l.weights(p)
 	cfg.ReLU, cfg.MaxPool = false, nn.Pool{} // They follow the batch norm.
-	y, mean, variance := nn.BatchNormTraining(nn.Conv2D(x, w, b, cfg), l.batchNorm(p), l.eps, bnMomentum)
+	y, mean, variance := nn.BatchNormTraining(nn.Conv2DParts(x, w, b, cfg), l.batchNorm(p), l.eps, bnMomentum)
 	m.newStats[l.bn+".running_mean"] = mean
 	m.newStats[l.bn+".running_var"] = variance
 	if count := p.get(l.bn + ".num_batches_tracked"); count != nil {
 		m.newStats[l.bn+".num_batches_tracked"] = AddScalar(count, 1)
 	}
-	if l.relu {
-		y = nn.ReLU(y)
-	}
-	return l.c.pool.Apply(y)
+	return act(y).each(func(y *Node) *Node {
+		if l.relu {
+			y = nn.ReLU(y)
+		}
+		return l.c.pool.Apply(y)
+	})
 }
 
 // preparedParams is the nn.PrepareConv kernel, "<name>.weight", and, where PrepareConv keeps it
@@ -331,21 +334,22 @@ func (l convLayer) prepare(p entries) map[string]*Node {
 	return out
 }
 
-func (l convLayer) forwardPrepared(x *Node, w entries) *Node {
+func (l convLayer) forwardPrepared(x act, w entries) act {
 	var bias *Node
 	if w.has(l.name + ".bias") {
 		bias = w.get(l.name + ".bias")
 	}
 	cfg := l.c.config(l.relu, false)
 	cfg.Inference = true // Prepared weights serve inference only.
-	return nn.Conv2DPrepared(x, w.get(l.name+".weight"), bias, [2]int{l.c.kh, l.c.kw}, cfg)
+	kernel := w.get(l.name + ".weight")
+	return x.each(func(x *Node) *Node { return nn.Conv2DPrepared(x, kernel, bias, [2]int{l.c.kh, l.c.kw}, cfg) })
 }
 
 // bnMomentum is PyTorch's default BatchNorm2d momentum.
 const bnMomentum = 0.1
 
 // linear is nn.Linear(in, out) named name, followed by a ReLU when relu.
-func (m *net) linear(x *Node, name string, in, out int, relu bool) *Node {
+func (m *net) linear(x act, name string, in, out int, relu bool) act {
 	return m.layer(x, linearLayer{name: name, in: in, out: out, relu: relu})
 }
 
@@ -365,15 +369,16 @@ func (l linearLayer) params() []ParamSpec {
 	}
 }
 
-func (l linearLayer) forward(m *net, x *Node, p entries) *Node {
+func (l linearLayer) forward(m *net, x act, p entries) act {
 	w, b := p.get(l.name+".weight"), p.get(l.name+".bias")
 	switch {
 	case !m.mode.Training:
-		return nn.LinearPrepared(x, nn.PrepareLinear(w), b, l.relu)
+		wIO := nn.PrepareLinear(w)
+		return x.each(func(x *Node) *Node { return nn.LinearPrepared(x, wIO, b, l.relu) })
 	case l.relu:
-		return nn.LinearReLU(x, w, b)
+		return x.each(func(x *Node) *Node { return nn.LinearReLU(x, w, b) })
 	}
-	return nn.Linear(x, w, b)
+	return x.each(func(x *Node) *Node { return nn.Linear(x, w, b) })
 }
 
 // preparedParams is the (I, O) weight and the bias, under their state-dict names.
@@ -388,6 +393,7 @@ func (l linearLayer) prepare(p entries) map[string]*Node {
 	return map[string]*Node{l.name + ".weight": nn.PrepareLinear(p.get(l.name + ".weight")), l.name + ".bias": p.get(l.name + ".bias")}
 }
 
-func (l linearLayer) forwardPrepared(x *Node, w entries) *Node {
-	return nn.LinearPrepared(x, w.get(l.name+".weight"), w.get(l.name+".bias"), l.relu)
+func (l linearLayer) forwardPrepared(x act, w entries) act {
+	wIO, b := w.get(l.name+".weight"), w.get(l.name+".bias")
+	return x.each(func(x *Node) *Node { return nn.LinearPrepared(x, wIO, b, l.relu) })
 }

@@ -63,7 +63,7 @@ func TestLayerKinds(t *testing.T) {
 	} {
 		t.Run(strings.ReplaceAll(tc.mistake, " ", "_"), func(t *testing.T) {
 			l := brokenLinear{linearLayer{name: "fc", in: 4, out: 3}, tc.mistake}
-			a := &arch{name: "broken", build: func(m *net, x *Node) *Node { return m.layer(x, l) }}
+			a := &arch{name: "broken", build: func(m *net, x act) act { return m.layer(x, l) }}
 			err := buildWalks(a, 2, 4)
 			switch {
 			case tc.want == "" && err != nil:
@@ -89,7 +89,7 @@ func (l brokenLinear) params() []ParamSpec {
 	return specs
 }
 
-func (l brokenLinear) forward(m *net, x *Node, p entries) *Node {
+func (l brokenLinear) forward(m *net, x act, p entries) act {
 	if l.mistake == "forward reads an unlisted weight" {
 		p.get("fc.scale")
 	}
@@ -113,9 +113,9 @@ func (l brokenLinear) prepare(p entries) map[string]*Node {
 	return out
 }
 
-func (l brokenLinear) forwardPrepared(x *Node, w entries) *Node {
+func (l brokenLinear) forwardPrepared(x act, w entries) act {
 	if l.mistake == "forwardPrepared ignores a weight" {
-		return nn.LinearPrepared(x, w.get("fc.weight"), nil, l.relu)
+		return act{nn.LinearPrepared(x[0], w.get("fc.weight"), nil, l.relu)}
 	}
 	return l.linearLayer.forwardPrepared(x, w)
 }

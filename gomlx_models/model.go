@@ -93,33 +93,35 @@ type Mode struct {
 	// Prepared says that Forward's params are the inference-ready weights returned by
 	// [Model.Prepare] rather than the state dict. Not valid with Training.
 	Prepared bool
-	// NoBatchSplit turns off the batch split of inference on the pure-Go backend (see
-	// [BatchSplit]).
+	// NoBatchSplit turns off the batch split on the pure-Go backend (see [BatchSplit]).
 	NoBatchSplit bool
 }
 
-// BatchSplit is how many independent parts Forward cuts an inference batch into on the pure-Go
-// backend. The parts are independent subgraphs, which the backend executes concurrently: its
-// MatMul uses every core, but its data movement (patch slices, Winograd tiles, concatenations,
-// pooling) runs on one core per op, so while one part moves data the other multiplies (ResNet-18
-// inference 1.6× faster on 2 cores). Examples never interact in inference, so the logits equal
-// the unsplit ones up to float rounding (tested).
+// BatchSplit is how many parts Forward cuts a batch into on the pure-Go backend. The parts are
+// independent subgraphs, which the backend executes concurrently: its MatMul uses every core,
+// but its data movement (patch slices, Winograd tiles, transposes, concatenations, pooling) runs
+// on one core per op, so while one part moves data the other multiplies or moves its own
+// (ResNet-18 inference 1.6× faster on 2 cores). Examples never interact in inference, so the
+// logits equal the unsplit ones up to float rounding (tested). In training the parts meet at
+// every batch norm, whose statistics are those of the whole batch (nn.BatchNormTraining), and
+// at dropout, which draws one mask for the whole batch (net.dropout); so a training step
+// computes the unsplit step's values up to float rounding too (tested).
 //
-// Not split: training (batch-norm statistics span the batch), active dropout (one random stream
-// per batch) and a single-core process. The branching networks (ResNet-18, Inception-v3) are
-// split only when the backend's worker pool is unlimited, as in the project's "go"
-// configuration (see fortune/backend): the pure-Go backend's default pool (compute v0.1.2) has 2
-// slots per core, and a MatMul waits for a free slot while holding one; when every slot is held
-// by a waiting MatMul, none ever gets one (seen here: Inception-v3 split in two hung for good on
-// 2 cores with that pool). A split chain network (VGG-11, AlexNet, LeNet-5) keeps at most
-// BatchSplit MatMuls in flight, fewer than the 4 slots of 2 cores, so it is split with any pool.
+// Not split: a single-core process, and on compute's default worker pool anything but
+// inference of a chain network. The project's "go" configuration (see fortune/backend) runs an
+// unlimited pool; compute v0.1.2's default has 2 slots per core, and a MatMul waits for a free
+// slot while holding one, so when every slot is held by a waiting MatMul, none ever gets one
+// (seen here: Inception-v3 split in two hung for good on 2 cores with that pool). Inference of a
+// split chain network (VGG-11, AlexNet, LeNet-5) keeps at most BatchSplit MatMuls in flight,
+// fewer than the 4 slots of 2 cores; the branching networks (ResNet-18, Inception-v3) and every
+// backward pass (a gradient for the input and one for the weight per product) can hold more.
 const BatchSplit = 2
 
 // batchParts returns how many parts Forward splits x into; chain says the network's layers form
 // a single chain (see BatchSplit).
 func (mode Mode) batchParts(x *Node, chain bool) int {
-	if x == nil || mode.Training || mode.LegacyDropout || mode.NoBatchSplit || !nn.IsGoBackend(x.Graph()) ||
-		runtime.GOMAXPROCS(0) < 2 || !chain && !unlimitedPool(x.Graph()) {
+	if x == nil || mode.NoBatchSplit || !nn.IsGoBackend(x.Graph()) || runtime.GOMAXPROCS(0) < 2 ||
+		(mode.Training || !chain) && !unlimitedPool(x.Graph()) {
 		return 1
 	}
 	return max(1, min(BatchSplit, x.Shape().Dimensions[0]))

@@ -42,15 +42,63 @@ func newNet(params map[string]*Node, mode Mode) *net {
 	return m
 }
 
+// act is an activation: the parts of a split batch (see BatchSplit), one NHWC node each (a
+// single part when the batch is not split), or nil in the listing and Prepare walks, which
+// carry no activations. Every layer applies to each part alone but batch norm in training,
+// whose statistics span the parts (nn.BatchNormTraining), and dropout, which draws one mask for
+// the whole batch (net.dropout joins the parts first).
+type act []*Node
+
+// split cuts the batch x into parts along its first axis (x itself for one part).
+func split(x *Node, parts int) act {
+	if parts == 1 {
+		return act{x}
+	}
+	b := x.Shape().Dimensions[0]
+	xs := make(act, parts)
+	for i := range parts {
+		xs[i] = Slice(x, AxisRange(i*b/parts, (i+1)*b/parts))
+	}
+	return xs
+}
+
+// each applies f to every part.
+func (x act) each(f func(*Node) *Node) act {
+	if x == nil {
+		return nil
+	}
+	y := make(act, len(x))
+	for i, p := range x {
+		y[i] = f(p)
+	}
+	return y
+}
+
+// joined returns the whole batch in one node: the parts concatenated.
+func (x act) joined() *Node {
+	if len(x) == 1 {
+		return x[0]
+	}
+	return Concatenate(x, 0)
+}
+
+// join returns x as a single part (nil stays nil).
+func (x act) join() act {
+	if x == nil {
+		return nil
+	}
+	return act{x.joined()}
+}
+
 // listParams runs an architecture in listing mode and returns its state-dict entries.
-func listParams(build func(m *net, x *Node) *Node) []ParamSpec {
+func listParams(build func(m *net, x act) act) []ParamSpec {
 	m := &net{}
 	build(m, nil)
 	return m.specs
 }
 
 // prepare runs an architecture in Prepare mode: it returns the inference-ready weights.
-func prepare(build func(m *net, x *Node) *Node, params map[string]*Node) map[string]*Node {
+func prepare(build func(m *net, x act) act, params map[string]*Node) map[string]*Node {
 	if params == nil {
 		exceptions.Panicf("models: Prepare needs the parameters")
 	}
@@ -60,94 +108,71 @@ func prepare(build func(m *net, x *Node) *Node, params map[string]*Node) map[str
 	return m.prepared
 }
 
-// forward runs an architecture in graph mode.
-func forward(build func(m *net, x *Node) *Node, params map[string]*Node, x *Node, mode Mode) (*Node, map[string]*Node) {
-	m := newNet(params, mode)
-	logits := build(m, x)
-	return logits, m.newStats
-}
-
 func (m *net) listing() bool { return m.params == nil }
 
 // input converts the (B, C, H, W) batch to the NHWC layout used inside the networks.
-func (m *net) input(x *Node) *Node {
-	if x == nil {
-		return nil
-	}
-	return nn.ToNHWC(x)
+func (m *net) input(x act) act { return x.each(nn.ToNHWC) }
+
+func (m *net) relu(x act) act { return x.each(nn.ReLU) }
+
+func (m *net) maxPool(x act, k, s, p int) act {
+	return x.each(func(x *Node) *Node { return nn.MaxPool2D(x, k, s, p) })
 }
 
-func (m *net) relu(x *Node) *Node {
-	if x == nil {
-		return nil
-	}
-	return nn.ReLU(x)
-}
-
-func (m *net) maxPool(x *Node, k, s, p int) *Node {
-	if x == nil {
-		return nil
-	}
-	return nn.MaxPool2D(x, k, s, p)
-}
-
-func (m *net) avgPool(x *Node, k, s, p int) *Node {
-	if x == nil {
-		return nil
-	}
-	return nn.AvgPool2D(x, k, s, p)
+func (m *net) avgPool(x act, k, s, p int) act {
+	return x.each(func(x *Node) *Node { return nn.AvgPool2D(x, k, s, p) })
 }
 
 // globalAvgPool is adaptive_avg_pool2d(x, 1) + flatten.
-func (m *net) globalAvgPool(x *Node) *Node {
-	if x == nil {
-		return nil
-	}
-	return nn.GlobalAvgPool(x)
-}
+func (m *net) globalAvgPool(x act) act { return x.each(nn.GlobalAvgPool) }
 
 // flatten is x.view(B, -1) on the NCHW tensor.
-func (m *net) flatten(x *Node) *Node {
-	if x == nil {
-		return nil
-	}
-	return nn.FlattenNCHW(x)
-}
+func (m *net) flatten(x act) act { return x.each(nn.FlattenNCHW) }
 
-// cat is torch.cat(xs, 1): channels, the last axis here.
-func (m *net) cat(xs ...*Node) *Node {
+// cat is torch.cat(xs, 1): channels, the last axis here, part by part.
+func (m *net) cat(xs ...act) act {
 	if xs[0] == nil {
 		return nil
 	}
-	return Concatenate(xs, -1)
+	y := make(act, len(xs[0]))
+	for i := range y {
+		parts := make([]*Node, len(xs))
+		for j, x := range xs {
+			parts[j] = x[i]
+		}
+		y[i] = Concatenate(parts, -1)
+	}
+	return y
 }
 
-func (m *net) add(a, b *Node) *Node {
+func (m *net) add(a, b act) act {
 	if a == nil {
 		return nil
 	}
-	return Add(a, b)
+	y := make(act, len(a))
+	for i := range y {
+		y[i] = Add(a[i], b[i])
+	}
+	return y
 }
 
 // dropout is active when active is true: it needs Mode.DropoutSeed. The k-th dropout layer of
-// the walk draws its mask from stream k of the seed (nn.Dropout).
-func (m *net) dropout(x *Node, p float64, active bool) *Node {
+// the walk draws its mask from stream k of the seed (nn.Dropout), for the whole batch: a split
+// batch is joined first, so the mask does not depend on the split.
+func (m *net) dropout(x act, p float64, active bool) act {
 	if x == nil || !active {
 		return x
 	}
 	if m.mode.DropoutSeed == nil {
 		exceptions.Panicf("models: dropout is active (Mode.Training or Mode.LegacyDropout) but Mode.DropoutSeed is nil")
 	}
-	y := nn.Dropout(m.mode.DropoutSeed, m.dropouts, x, p)
+	y := nn.Dropout(m.mode.DropoutSeed, m.dropouts, x.joined(), p)
 	m.dropouts++
-	return y
+	return act{y}
 }
 
-func (m *net) logSoftmax(x *Node) *Node {
-	if x == nil {
-		return nil
-	}
-	return LogSoftmax(x, -1)
+func (m *net) logSoftmax(x act) act {
+	return x.each(func(x *Node) *Node { return LogSoftmax(x, -1) })
 }
 
 // weights returns the names of the conv/linear weights in specs, in order.

@@ -3,8 +3,6 @@ package models
 import (
 	"fmt"
 	"strings"
-
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 )
 
 func init() {
@@ -17,7 +15,7 @@ func init() {
 // resnet18 is huyvnphan's resnet18 for CIFAR-10 (docs/method.md §1.3): stem conv 3×3/1 → BN →
 // ReLU → max-pool 3/2/1, four stages of two BasicBlocks (64, 128/2, 256/2, 512/2), adaptive
 // avg-pool, fc 512→10.
-func resnet18(m *net, x *Node) *Node {
+func resnet18(m *net, x act) act {
 	x = m.input(x)
 	x = m.convBN(x, "conv1", "bn1", k(3, 64, 3, 3).p(1, 1), 1e-5, true)
 	x = m.maxPool(x, 3, 2, 1)
@@ -36,7 +34,7 @@ func resnet18(m *net, x *Node) *Node {
 
 // basicBlock is ResNet's BasicBlock: conv3×3(stride) → BN → ReLU → conv3×3 → BN, plus the
 // identity or, when the shape changes, downsample = conv1×1(stride) → BN; then ReLU.
-func basicBlock(m *net, x *Node, name string, in, out, stride int) *Node {
+func basicBlock(m *net, x act, name string, in, out, stride int) act {
 	y := m.convBN(x, name+".conv1", name+".bn1", k(in, out, 3, 3).s(stride).p(1, 1), 1e-5, true)
 	y = m.convBN(y, name+".conv2", name+".bn2", k(out, out, 3, 3).p(1, 1), 1e-5, false)
 	identity := x

@@ -2,8 +2,6 @@ package models
 
 import (
 	"fmt"
-
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified.
 )
 
 func init() {
@@ -19,7 +17,7 @@ var vgg11Config = []int{64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0}
 // features = [Conv3×3(+bias), BN, ReLU] per channel entry and MaxPool 2/2 per "M", numbered as
 // nn.Sequential numbers them; then adaptive avg-pool 1×1 and the classifier Linear 512→4096,
 // ReLU, Dropout, Linear 4096→4096, ReLU, Dropout, Linear 4096→10.
-func vgg11Features(m *net, x *Node) *Node {
+func vgg11Features(m *net, x act) act {
 	x = m.input(x)
 	idx, in, hw := 0, 3, 32
 	for i, c := range vgg11Config {
@@ -39,7 +37,7 @@ func vgg11Features(m *net, x *Node) *Node {
 	return m.globalAvgPool(x)
 }
 
-func vgg11Classifier(m *net, x *Node) *Node {
+func vgg11Classifier(m *net, x act) act {
 	x = m.dropout(m.linear(x, "classifier.0", 512, 4096, true), 0.5, m.mode.Training)
 	x = m.dropout(m.linear(x, "classifier.3", 4096, 4096, true), 0.5, m.mode.Training)
 	return m.linear(x, "classifier.6", 4096, 10, false)

@@ -139,6 +139,25 @@ func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
 	return Conv2DPrepared(x, kernel, bias, [2]int{d[2], d[3]}, cfg)
 }
 
+// Conv2DParts is [Conv2D] on each part of a split batch (see models.BatchSplit), with the
+// weight prepared once for all of them.
+func Conv2DParts(xs []*Node, weight, bias *Node, cfg ConvConfig) []*Node {
+	ys := make([]*Node, len(xs))
+	if cfg.Native || !IsGoBackend(weight.Graph()) {
+		for i, x := range xs {
+			ys[i] = Conv2D(x, weight, bias, cfg)
+		}
+		return ys
+	}
+	checkConvShapes(xs[0], weight)
+	d := weight.Shape().Dimensions
+	kernel, bias := PrepareConv(weight, bias, cfg)
+	for i, x := range xs {
+		ys[i] = Conv2DPrepared(x, kernel, bias, [2]int{d[2], d[3]}, cfg)
+	}
+	return ys
+}
+
 // PrepareConv returns a PyTorch (O, I, kh, kw) convolution weight and its (O) bias (or nil) in
 // the form [Conv2DPrepared] reads on the weight's backend. On the pure-Go backend: the unrolled
 // matrix (H·W·I, Ho·Wo·O) for inputs of a known size smaller than half the kernel
@@ -598,25 +617,52 @@ func FoldBatchNorm(weight, bias *Node, p BatchNormParams, eps float64) (foldedWe
 	return foldedWeight, foldedBias
 }
 
-// BatchNormTraining is BatchNorm2d in training mode on an NHWC activation: it normalizes with the
-// batch statistics (biased variance) and returns the updated running statistics as PyTorch does,
-// running = (1 − momentum)·running + momentum·batch, where the running variance takes the
-// unbiased batch variance (× n/(n−1), n = B·H·W).
-func BatchNormTraining(x *Node, p BatchNormParams, eps, momentum float64) (y, newMean, newVar *Node) {
-	dims := x.Shape().Dimensions
-	n := dims[0] * dims[1] * dims[2]
-	mean := ReduceMean(x, 0, 1, 2)
-	centered := Sub(x, perChannel(mean, x))
-	variance := ReduceMean(Square(centered), 0, 1, 2)
+// BatchNormTraining is BatchNorm2d in training mode on an NHWC activation given as the parts
+// of a split batch (one part: the whole batch): it normalizes every part with the statistics
+// of the whole batch (biased variance) and returns the updated running statistics as PyTorch
+// does, running = (1 − momentum)·running + momentum·batch, where the running variance takes the
+// unbiased batch variance (× n/(n−1), n = B·H·W over all parts). The statistics are the sums of
+// the parts' sums, so the parts stay independent subgraphs up to them; with one part they are
+// exactly ReduceMean's.
+func BatchNormTraining(xs []*Node, p BatchNormParams, eps, momentum float64) (ys []*Node, newMean, newVar *Node) {
+	n := 0
+	for _, x := range xs {
+		d := x.Shape().Dimensions
+		n += d[0] * d[1] * d[2]
+	}
+	mean := meanOverParts(xs, n, func(x *Node) *Node { return x })
+	centered := make([]*Node, len(xs))
+	for i, x := range xs {
+		centered[i] = Sub(x, perChannel(mean, x))
+	}
+	variance := meanOverParts(centered, n, Square)
 	scale := Mul(Rsqrt(AddScalar(variance, eps)), p.Weight)
-	y = Add(Mul(centered, perChannel(scale, x)), perChannel(p.Bias, x))
+	ys = make([]*Node, len(xs))
+	for i, c := range centered {
+		ys[i] = Add(Mul(c, perChannel(scale, c)), perChannel(p.Bias, c))
+	}
 	unbiased := variance
 	if n > 1 {
 		unbiased = MulScalar(variance, float64(n)/float64(n-1))
 	}
 	newMean = Add(MulScalar(p.Mean, 1-momentum), MulScalar(StopGradient(mean), momentum))
 	newVar = Add(MulScalar(p.Var, 1-momentum), MulScalar(StopGradient(unbiased), momentum))
-	return y, newMean, newVar
+	return ys, newMean, newVar
+}
+
+// meanOverParts is the per-channel mean of f(x) over the n positions (batch, height, width) of
+// all the NHWC parts xs: the sum of their sums times 1/n, as ReduceMean computes it.
+func meanOverParts(xs []*Node, n int, f func(*Node) *Node) *Node {
+	var sum *Node
+	for _, x := range xs {
+		s := ReduceSum(f(x), 0, 1, 2)
+		if sum == nil {
+			sum = s
+		} else {
+			sum = Add(sum, s)
+		}
+	}
+	return MulScalar(sum, 1/float64(n))
 }
 
 // MaxPool2D is PyTorch's max_pool2d (floor mode) on an NHWC activation: kernel k, stride s and

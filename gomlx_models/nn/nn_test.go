@@ -34,11 +34,7 @@ func run(t testing.TB, backend compute.Backend, fn func(g *Graph, in []*Node) []
 	if err != nil {
 		t.Fatal(err)
 	}
-	flat := make([][]float32, len(outs))
-	for i, o := range outs {
-		flat[i] = tensors.MustCopyFlatData[float32](o)
-	}
-	return flat
+	return torchtest.Flat(outs)
 }
 
 func randTensor(r *rand.Rand, dims ...int) ([]float32, *tensors.Tensor) {
@@ -158,9 +154,20 @@ func TestBatchNormTraining(t *testing.T) {
 	rv := []float32{1, 2, 0.5}
 	tensor := func(v []float32) *tensors.Tensor { return tensors.FromFlatDataAndDimensions(v, len(v)) }
 	outs := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
-		y, m, v := BatchNormTraining(in[0], BatchNormParams{Weight: in[1], Bias: in[2], Mean: in[3], Var: in[4]}, eps, momentum)
-		return []*Node{y, m, v}
+		y, m, v := BatchNormTraining([]*Node{in[0]}, BatchNormParams{Weight: in[1], Bias: in[2], Mean: in[3], Var: in[4]}, eps, momentum)
+		return []*Node{y[0], m, v}
 	}, x, tensor(gamma), tensor(beta), tensor(rm), tensor(rv))
+	// The batch as two parts of one and b−1 examples: the same statistics and outputs.
+	parts := run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+		xs := []*Node{Slice(in[0], AxisRange(0, 1)), Slice(in[0], AxisRange(1, b))}
+		y, m, v := BatchNormTraining(xs, BatchNormParams{Weight: in[1], Bias: in[2], Mean: in[3], Var: in[4]}, eps, momentum)
+		return []*Node{Concatenate(y, 0), m, v}
+	}, x, tensor(gamma), tensor(beta), tensor(rm), tensor(rv))
+	for i := range outs {
+		if d := maxRelDiff(parts[i], outs[i]); d > 1e-6 {
+			t.Errorf("output %d: two parts differ from the whole batch by %g relative", i, d)
+		}
+	}
 
 	n := b * h * w
 	for ch := range c {

@@ -1,6 +1,6 @@
 // Package torchtest holds what the tests that compare the networks with the real PyTorch share:
 // the interpreter, a skip that CI turns into a failure, the reader of the reference scripts'
-// safetensors files, and the error measure.
+// safetensors files, the error measure and the flat copies of outputs it compares.
 package torchtest
 
 import (
@@ -103,4 +103,13 @@ func RelDiff(got, want []float32) float64 {
 		scale = max(scale, math.Abs(float64(want[i])))
 	}
 	return diff / max(scale, 1e-3)
+}
+
+// Flat returns a flat float32 copy of each tensor, in order.
+func Flat(ts []*tensors.Tensor) [][]float32 {
+	flat := make([][]float32, len(ts))
+	for i, t := range ts {
+		flat[i] = tensors.MustCopyFlatData[float32](t)
+	}
+	return flat
 }
