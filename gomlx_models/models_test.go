@@ -608,7 +608,7 @@ func TestTrainingBatchSplitMatchesUnsplit(t *testing.T) {
 				}
 			}
 			if chaotic {
-				d := relL2(slices.Concat(split[1:grads]...), slices.Concat(whole[1:grads]...))
+				d := torchtest.RelL2(slices.Concat(split[1:grads]...), slices.Concat(whole[1:grads]...))
 				t.Logf("all gradients as one vector: relative L2 error %g", d)
 				if d > 0.1 {
 					t.Errorf("gradients as one vector: split differs from unsplit by %g relative (L2) > 0.1", d)
@@ -617,16 +617,6 @@ func TestTrainingBatchSplitMatchesUnsplit(t *testing.T) {
 			t.Logf("split vs unsplit training step (%d outputs): max rel diff %g", len(whole), worst)
 		})
 	}
-}
-
-// relL2 is ‖a−b‖₂ / ‖b‖₂.
-func relL2(a, b []float32) float64 {
-	var d, n float64
-	for i := range a {
-		d += (float64(a[i]) - float64(b[i])) * (float64(a[i]) - float64(b[i]))
-		n += float64(b[i]) * float64(b[i])
-	}
-	return math.Sqrt(d / n)
 }
 
 // absDiff is max|a−b|.

@@ -130,13 +130,7 @@ func (c ConvConfig) strides() [2]int {
 // faster there than the backend's generic ConvGeneral. Elsewhere (XLA), or with cfg.Native, it
 // uses the native convolution ([Conv2DNative]).
 func Conv2D(x, weight, bias *Node, cfg ConvConfig) *Node {
-	if cfg.Native || !IsGoBackend(x.Graph()) {
-		return finishConv(Conv2DNative(x, weight, cfg.strides(), cfg.Padding), bias, cfg)
-	}
-	checkConvShapes(x, weight)
-	d := weight.Shape().Dimensions
-	kernel, bias := PrepareConv(weight, bias, cfg)
-	return Conv2DPrepared(x, kernel, bias, [2]int{d[2], d[3]}, cfg)
+	return Conv2DParts([]*Node{x}, weight, bias, cfg)[0]
 }
 
 // Conv2DParts is [Conv2D] on each part of a split batch (see models.BatchSplit), with the
@@ -145,7 +139,7 @@ func Conv2DParts(xs []*Node, weight, bias *Node, cfg ConvConfig) []*Node {
 	ys := make([]*Node, len(xs))
 	if cfg.Native || !IsGoBackend(weight.Graph()) {
 		for i, x := range xs {
-			ys[i] = Conv2D(x, weight, bias, cfg)
+			ys[i] = finishConv(Conv2DNative(x, weight, cfg.strides(), cfg.Padding), bias, cfg)
 		}
 		return ys
 	}

@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"math"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -245,13 +244,7 @@ func (c *stepCheck) compare(what string, got []float32, key string) {
 // stay within the tolerance.
 func (c *stepCheck) finish() {
 	for kind, got := range c.got {
-		want := c.want[kind]
-		var diff, norm float64
-		for i := range got {
-			diff += (got[i] - want[i]) * (got[i] - want[i])
-			norm += want[i] * want[i]
-		}
-		e := math.Sqrt(diff / norm)
+		e := torchtest.RelL2(got, c.want[kind])
 		tol := c.tol
 		if e32 := c.ref["__err32__."+kind]; e32 != nil {
 			tol = max(tol, c.slack*float64(tensors.MustCopyFlatData[float32](e32)[0]))

@@ -1,6 +1,6 @@
 // Package torchtest holds what the tests that compare the networks with the real PyTorch share:
 // the interpreter, a skip that CI turns into a failure, the reader of the reference scripts'
-// safetensors files, the error measure and the flat copies of outputs it compares.
+// safetensors files, the error measures and the flat copies of outputs they compare.
 package torchtest
 
 import (
@@ -103,6 +103,17 @@ func RelDiff(got, want []float32) float64 {
 		scale = max(scale, math.Abs(float64(want[i])))
 	}
 	return diff / max(scale, 1e-3)
+}
+
+// RelL2 is ‖got − want‖₂ / ‖want‖₂: the relative error of tensors taken as one vector.
+func RelL2[T float32 | float64](got, want []T) float64 {
+	var diff, norm float64
+	for i := range got {
+		d := float64(got[i]) - float64(want[i])
+		diff += d * d
+		norm += float64(want[i]) * float64(want[i])
+	}
+	return math.Sqrt(diff / norm)
 }
 
 // Flat returns a flat float32 copy of each tensor, in order.
