@@ -89,13 +89,24 @@ func fashionMNISTOrSkip(t *testing.T) {
 }
 
 // randomWeights writes LeNet-5 weights (PyTorch initialisation) to dir.
-func randomWeights(t *testing.T, dir string) string {
-	m, _ := models.New("lenet5")
+func randomWeights(t *testing.T, dir string) string { return randomWeightsOf(t, dir, "lenet5") }
+
+// randomWeightsOf writes weights of the named network (PyTorch initialisation) to
+// dir/NAME.safetensors, a plain checkpoint: no training record, used as it is.
+func randomWeightsOf(t *testing.T, dir, name string) string {
+	t.Helper()
+	m, err := models.New(name)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, err := train.InitParams(m.Params(), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "lenet5.safetensors")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".safetensors")
 	if err := checkpoint.Save(path, p, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -160,6 +162,11 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 	}
 	for _, fig := range figures {
 		f, err := fig(rows, opts)
+		if errors.Is(err, report.ErrNothingToPlot) {
+			// The tables are written; one empty figure must not lose them or stop a reproduce.
+			fmt.Fprintf(os.Stderr, "report %s: %v: figure not written\n", out, err)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,23 +21,43 @@ import (
 
 // profile is a preset of reproduce.
 type profile struct {
-	name     string
-	models   []string
-	bers     []float64
-	trials   int
-	limit    int           // Evaluation images (0: the whole split).
-	epochs   int           // Training epochs when weights must be trained (0: the trainer's default).
-	budget   time.Duration // Training time per network when weights must be trained (0: none).
-	describe string
+	name   string
+	models []string
+	bers   []float64
+	trials int
+	limit  int           // Evaluation images (0: the whole split).
+	epochs int           // Training epochs when weights must be trained (0: the trainer's default).
+	budget time.Duration // Training time per network when weights must be trained (0: none).
 }
 
 var profiles = map[string]profile{
 	"quick": {name: "quick", models: []string{"lenet5"}, bers: []float64{1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2},
-		trials: 10, limit: 2000, epochs: 4,
-		describe: "quick profile (CPU): LeNet-5 (ours, not one of the paper's networks) on Fashion-MNIST, first 2,000 test images, 10 trials per point, the paper's BERs and three higher ones"},
+		trials: 10, limit: 2000, epochs: 4},
 	"paper": {name: "paper", models: []string{"alexnet", "vgg11", "resnet18", "inception_v3"}, bers: campaign.PaperBERs,
-		trials:   20,
-		describe: "paper profile: the paper's four networks, full test sets, 20 trials per point"},
+		trials: 20},
+}
+
+// String describes the run as it will be, after the flags: reproduce's first line and its
+// summary of each protocol state it, so that a reduced run (or a network of ours) is never
+// taken for the paper's setting.
+func (p profile) String() string {
+	var ms []string
+	for _, name := range p.models {
+		d := name
+		if m, err := models.New(name); err == nil {
+			d += " on " + m.Dataset()
+		}
+		if !slices.Contains(profiles["paper"].models, name) {
+			d += " (ours, not one of the paper's networks)"
+		}
+		ms = append(ms, d)
+	}
+	images := "the whole evaluation split"
+	if p.limit > 0 {
+		images = fmt.Sprintf("the first %d evaluation images", p.limit)
+	}
+	return fmt.Sprintf("%s profile: %s; %s, %d trials per variant and BER, BERs %s",
+		p.name, strings.Join(ms, ", "), images, p.trials, joinFloats(p.bers))
 }
 
 func runReproduce(args []string) error {
@@ -111,7 +132,7 @@ func runReproduce(args []string) error {
 	if *weightsDir == "" {
 		*weightsDir = filepath.Join(*out, "weights")
 	}
-	fmt.Fprintf(os.Stderr, "reproduce: %s; models %s; protocols %s\n", p.describe, strings.Join(p.models, ", "), strings.Join(protocols, ", "))
+	fmt.Fprintf(os.Stderr, "reproduce: %s; protocols %s\n", p, strings.Join(protocols, ", "))
 	start := time.Now()
 	for _, proto := range protocols {
 		var results []string
@@ -138,7 +159,7 @@ func runReproduce(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%s protocol (%s):\n", proto, p.describe)
+		fmt.Printf("%s protocol (%s):\n", proto, p)
 		for _, f := range files {
 			fmt.Printf("  %s\n", f)
 		}

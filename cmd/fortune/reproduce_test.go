@@ -1,9 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/fortune-go/fortune/fortune/campaign"
 	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 	"github.com/fortune-go/fortune/gomlx_models/train"
 	"github.com/fortune-go/fortune/gomlx_models/weights"
 )
@@ -26,5 +34,132 @@ func TestTrainingProgressOfRealCheckpoint(t *testing.T) {
 	m, _ := models.New("lenet5")
 	if got, err := findOrTrain(nil, &common{}, m, dir, profiles["quick"], 1); err != nil || got != out {
 		t.Errorf("findOrTrain = %q, %v; want %s", got, err, out)
+	}
+}
+
+// TestReproduceCommand runs `fortune reproduce` as a user would, both profiles and both
+// protocols, in miniature: the quick profile trains LeNet-5 within a budget first; the paper
+// profile runs AlexNet and VGG-11 on weights found in --weights-dir. Each run must
+// say what it is (a reduced run is never taken for the paper's setting), leave one results file
+// per network and protocol with every trial, and a report naming every network and variant.
+func TestReproduceCommand(t *testing.T) {
+	fashionMNISTOrSkip(t)
+	env := append(os.Environ(), "FORTUNE_AS_MAIN=1")
+	run := func(t *testing.T, args ...string) string {
+		t.Helper()
+		c := exec.Command(os.Args[0], append([]string{"reproduce", "--backend", "go", "--protocol", "both"}, args...)...)
+		c.Env = env
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("fortune reproduce %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	// check reads what a run left in out for each protocol: every trial of every network, the
+	// protocol's settings, and the report's tables listing every network and variant.
+	check := func(t *testing.T, out string, names []string, bers, trials, limit int) {
+		t.Helper()
+		for _, proto := range []string{"corrected", "legacy"} {
+			for _, name := range names {
+				path := filepath.Join(out, proto, name+".jsonl")
+				recs, err := campaign.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := recs[0].Settings
+				if s == nil || s.Model != name || s.SignNegate != (proto == "legacy") || s.LegacyLayers != (proto == "legacy") ||
+					!strings.Contains(s.Eval, fmt.Sprintf("first %d images", limit)) || s.Trials != trials {
+					t.Errorf("%s: settings %+v, want model %s, limit %d, %d trials, legacy %t", path, s, name, limit, trials, proto == "legacy")
+				}
+				if n := countTrials(path); n != len(campaign.PaperVariants)*bers*trials {
+					t.Errorf("%s: %d trials, want %d", path, n, len(campaign.PaperVariants)*bers*trials)
+				}
+			}
+			t2, err := os.ReadFile(filepath.Join(out, proto, "report", "table2.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range names {
+				for _, v := range campaign.PaperVariants {
+					if !strings.Contains(string(t2), "\n"+name+","+v+",") {
+						t.Errorf("%s report: table2.csv has no row %s,%s", proto, name, v)
+					}
+				}
+			}
+			for _, f := range []string{"table1.csv", "table1.md", "table2.md", "comparison.csv", "comparison.md", "figure5.svg", "figure5.png"} {
+				if st, err := os.Stat(filepath.Join(out, proto, "report", f)); err != nil || st.Size() == 0 {
+					t.Errorf("%s report: %s missing or empty (%v)", proto, f, err)
+				}
+			}
+		}
+	}
+
+	t.Run("quick", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "run")
+		log := run(t, "--trials", "2", "--limit", "40", "--budget", "20s", "--out", out)
+		if want := "quick profile: lenet5 on fashion-mnist (ours, not one of the paper's networks); the first 40 evaluation images, 2 trials"; !strings.Contains(log, want) {
+			t.Errorf("output does not say %q:\n%s", want, log)
+		}
+		_, meta, err := checkpoint.Load(filepath.Join(out, "weights", "lenet5.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta["train.budget"] != "20s" {
+			t.Errorf("trained weights record budget %q, want 20s", meta["train.budget"])
+		}
+		check(t, out, []string{"lenet5"}, 7, 2, 40)
+	})
+
+	t.Run("paper", func(t *testing.T) {
+		if dir := cifar10Dir(t); dir != "" {
+			env = append(env, "FORTUNE_DATA="+filepath.Dir(dir))
+		}
+		dir := t.TempDir()
+		// Two of the four networks, one per dataset, as the README's example names them: all
+		// four took 38 minutes on 2 cores (ResNet-18 and Inception-v3 run in the profile in
+		// results/2026-12-05-cpu-paper-resnet18 and through fortune campaign in other tests).
+		names := []string{"alexnet", "vgg11"}
+		for _, name := range names {
+			randomWeightsOf(t, filepath.Join(dir, "weights"), name)
+		}
+		out := filepath.Join(dir, "run")
+		log := run(t, "--profile", "paper", "--models", "alexnet,vgg11", "--weights-dir", filepath.Join(dir, "weights"),
+			"--trials", "2", "--limit", "2", "--out", out)
+		if want := "paper profile: alexnet on fashion-mnist, vgg11 on cifar10; the first 2 evaluation images, 2 trials"; !strings.Contains(log, want) {
+			t.Errorf("output does not say %q:\n%s", want, log)
+		}
+		check(t, out, names, len(campaign.PaperBERs), 2, 2)
+	})
+}
+
+// TestReportSkipsEmptyFigure: a campaign whose faults change nothing (every drop 0, so no
+// positive P_drop) still gets its tables and the figures that have something to show; the
+// empty Figure 6 is left out with a note instead of failing the report (and with it the rest
+// of a reproduce run).
+func TestReportSkipsEmptyFigure(t *testing.T) {
+	fashionMNISTOrSkip(t)
+	dir := t.TempDir()
+	w := randomWeights(t, dir)
+	out := filepath.Join(dir, "run")
+	err := runCampaign([]string{"--backend", "go", "--model", "lenet5", "--weights", w, "--variants", "8-bit,P-4",
+		"--bers", "1e-12", "--trials", "2", "--limit", "10", "--out", out, "--quiet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := writeReport([]string{filepath.Join(out, "lenet5.jsonl")}, filepath.Join(dir, "report"), pdropModel())
+	if err != nil {
+		t.Fatalf("report of a campaign without drops: %v", err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
+	}
+	for _, want := range []string{"table1.csv", "table2.csv", "comparison.md", "figure5.svg", "figure7.svg"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("report wrote %v, want %s among them", names, want)
+		}
+	}
+	if slices.Contains(names, "figure6.svg") {
+		t.Errorf("report wrote figure 6 without a positive P_drop: %v", names)
 	}
 }

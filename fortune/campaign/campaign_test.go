@@ -421,6 +421,10 @@ func TestTrialSeedCanonical(t *testing.T) {
 	}
 }
 
+// schemaLessResults is a committed results file written before headers recorded their schema
+// (LeNet-5, placement distinct, 10 trials): the tests resume it as version 1.
+const schemaLessResults = "../../results/2026-12-04-cpu-codes/lenet5.jsonl"
+
 // committedHeaders returns the first line of every committed results file.
 func committedHeaders(t *testing.T) map[string][]byte {
 	t.Helper()
@@ -432,8 +436,8 @@ func committedHeaders(t *testing.T) map[string][]byte {
 		}
 		paths = append(paths, m...)
 	}
-	if !slices.Contains(paths, "../../results/2026-12-04-cpu-quick/lenet5.jsonl") {
-		t.Fatalf("no results/2026-12-04-cpu-quick/lenet5.jsonl among %v", paths)
+	if !slices.Contains(paths, schemaLessResults) {
+		t.Fatalf("no %s among %v", schemaLessResults, paths)
 	}
 	out := map[string][]byte{}
 	for _, p := range paths {
@@ -496,11 +500,11 @@ func TestCommittedHeadersRoundTrip(t *testing.T) {
 		}
 	}
 	var lenet Record
-	if err := json.Unmarshal(committedHeaders(t)["../../results/2026-12-04-cpu-quick/lenet5.jsonl"], &lenet); err != nil {
+	if err := json.Unmarshal(committedHeaders(t)[schemaLessResults], &lenet); err != nil {
 		t.Fatal(err)
 	}
 	if lenet.Settings.Placement != inject.Distinct {
-		t.Errorf("cpu-quick lenet5 placement %v, want distinct", lenet.Settings.Placement)
+		t.Errorf("%s: placement %v, want distinct", schemaLessResults, lenet.Settings.Placement)
 	}
 }
 
@@ -524,7 +528,7 @@ func TestSettingsSchema(t *testing.T) {
 	}
 
 	// A committed file, without a schema: it resumes with its stored settings.
-	line := committedHeaders(t)["../../results/2026-12-04-cpu-quick/lenet5.jsonl"]
+	line := committedHeaders(t)[schemaLessResults]
 	var h Record
 	if err := json.Unmarshal(line, &h); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"image/color"
@@ -26,6 +27,12 @@ import (
 	"github.com/fortune-go/fortune/fortune/atomicfile"
 	"github.com/fortune-go/fortune/fortune/metrics"
 )
+
+// ErrNothingToPlot is what a figure function returns (wrapped, naming the figure and why) when
+// the rows hold nothing it can draw: no finite vulnerability, no positive P_drop (every drop
+// ≤ 0, common for a robust network or an untrained one), no finite RAP. A caller writing a whole
+// report may leave that figure out and say so; any other error is a real failure.
+var ErrNothingToPlot = errors.New("nothing to plot")
 
 // Figure is a rendered figure.
 type Figure struct {
@@ -841,7 +848,7 @@ func Figure5(rows []Row, opts FigureOptions) (Figure, error) {
 		fig.panels = append(fig.panels, p)
 	}
 	if len(fig.panels) == 0 {
-		return Figure{}, fmt.Errorf("figure 5: no finite vulnerability to plot")
+		return Figure{}, fmt.Errorf("figure 5: %w: no finite vulnerability", ErrNothingToPlot)
 	}
 	for i, b := range allBERs {
 		if usedBER[i] {
@@ -1058,7 +1065,7 @@ func Figure6(rows []Row, opts FigureOptions) (Figure, error) {
 		fig.panels = append(fig.panels, p)
 	}
 	if len(fig.panels) == 0 {
-		return Figure{}, fmt.Errorf("figure 6: no positive P_drop to plot")
+		return Figure{}, fmt.Errorf("figure 6: %w: no positive P_drop", ErrNothingToPlot)
 	}
 	for i, v := range variants {
 		if used[i] {
@@ -1208,7 +1215,7 @@ func Figure7(rows []Row, opts FigureOptions) (Figure, error) {
 		fig.panels = append(fig.panels, p)
 	}
 	if len(fig.panels) == 0 {
-		return Figure{}, fmt.Errorf("figure 7: no finite RAP to plot")
+		return Figure{}, fmt.Errorf("figure 7: %w: no finite RAP", ErrNothingToPlot)
 	}
 	for i, b := range allBERs {
 		if used[i] {

@@ -444,7 +444,7 @@ func FigurePareto(rows []Row, opts FigureOptions) (Figure, error) {
 		}
 	}
 	if len(fig.panels) == 0 {
-		return Figure{}, fmt.Errorf("pareto figure: no finite accuracy under faults to plot")
+		return Figure{}, fmt.Errorf("pareto figure: %w: no finite accuracy under faults", ErrNothingToPlot)
 	}
 	var widths []string
 	for f, fam := range paretoFamilies {
