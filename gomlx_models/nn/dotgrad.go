@@ -85,9 +85,9 @@ func operandGradient(v *Node, isLHS bool, this *Node, thisContracting, thisBatch
 	var y *Node
 	order := vFirst
 	if useOtherFirst {
-		y, order = DotGeneral(other, otherCross, otherBatch, v, vOther, vBatch), otherFirst
+		y, order = matMulDot(other, otherCross, otherBatch, v, vOther, vBatch), otherFirst
 	} else {
-		y = DotGeneral(v, vOther, vBatch, other, otherCross, otherBatch)
+		y = matMulDot(v, vOther, vBatch, other, otherCross, otherBatch)
 	}
 	if consecutive(order, 0) { // The identity permutation.
 		return y
@@ -98,6 +98,27 @@ func operandGradient(v *Node, isLHS bool, this *Node, thisContracting, thisBatch
 	}
 	return TransposeAllAxes(y, perm...)
 }
+
+// matMulDot is DotGeneral, with its left operand transposed first to [batch, cross,
+// contracting] when that alone brings the product to a layout the pure-Go backend's MatMul
+// takes (rhs [batch, contracting, cross] or [batch, cross, contracting]). Given any other layout,
+// the backend transposes both operands to the second form: the gradients of a product with a
+// small constant (Winograd's transforms) moved the large operand, and the gradients of a weight
+// moved both activations where one suffices.
+func matMulDot(lhs *Node, lhsContracting, lhsBatch []int, rhs *Node, rhsContracting, rhsBatch []int) *Node {
+	nb := len(lhsBatch)
+	rhsFits := consecutive(rhsBatch, 0) && ascending(rhsContracting) &&
+		(blocks(rhs.Rank(), rhsBatch, rhsContracting, nil) || blocks(rhs.Rank(), rhsBatch, nil, rhsContracting))
+	if consecutive(lhsBatch, 0) && blocks(lhs.Rank(), lhsBatch, nil, lhsContracting) && ascending(lhsContracting) || !rhsFits {
+		return DotGeneral(lhs, lhsContracting, lhsBatch, rhs, rhsContracting, rhsBatch)
+	}
+	perm := slices.Concat(lhsBatch, crossAxes(lhs.Rank(), lhsContracting, lhsBatch), lhsContracting)
+	contracting := xslices.Iota(lhs.Rank()-len(lhsContracting), len(lhsContracting))
+	return DotGeneral(TransposeAllAxes(lhs, perm...), contracting, xslices.Iota(0, nb), rhs, rhsContracting, rhsBatch)
+}
+
+// ascending reports whether axes are in increasing order.
+func ascending(axes []int) bool { return slices.IsSorted(axes) }
 
 // consecutive reports whether axes are from, from+1, …
 func consecutive(axes []int, from int) bool {

@@ -18,7 +18,8 @@ import (
 // TestRsqrtGradient checks it against the analytic derivative and a finite difference.
 //
 // Some nodes get their own gradient instead of their type's (withGradient): the DotGenerals the
-// convolutions build (dotgrad.go) and ReLU's Max.
+// convolutions build (dotgrad.go), ReLU's Max, and the optimization barriers through which
+// customGradient gives a whole subgraph one (the Winograd tiles and their interleave).
 //
 // (The other missing gradient, Pad's, is avoided instead: the Pad op keeps its configuration in
 // an unexported field that a VJP registered here could not read, so the layers pad by
@@ -27,7 +28,7 @@ func init() {
 	if _, ok := VJPRegistration[NodeTypeRsqrt]; !ok {
 		VJPRegistration[NodeTypeRsqrt] = rsqrtVJP
 	}
-	for _, t := range []NodeType{NodeTypeDotGeneral, NodeTypeMax} {
+	for _, t := range []NodeType{NodeTypeDotGeneral, NodeTypeMax, NodeTypeOptimizationBarrier} {
 		gomlx := VJPRegistration[t]
 		VJPRegistration[t] = func(node *Node, v []*Node, outputShape shapes.Shape) []*Node {
 			if vjp, ok := nodeGradients.Load(weak.Make(node)); ok {
@@ -46,17 +47,32 @@ var nodeGradients sync.Map // weak.Pointer[Node] → VJP
 // type. GoMLX's own per-node gradient (IdentityWithCustomGradient) only exists for an identity,
 // whose one input it maps to; a gradient here sees the node's inputs and any parameters vjp
 // keeps (a DotGeneral's axes, which GoMLX keeps unexported). The node's type must be one the
-// init above routes through nodeGradients (DotGeneral, Max). A clone GoMLX makes to
+// init above routes through nodeGradients (DotGeneral, Max, OptimizationBarrier). A clone GoMLX makes to
 // rematerialize a checkpointed node (Node.Checkpoint, which this project does not use) is
 // another node and gets its type's gradient.
 func withGradient(node *Node, vjp VJP) *Node {
-	if t := node.Type(); t != NodeTypeDotGeneral && t != NodeTypeMax {
-		exceptions.Panicf("nn: a gradient for a %s node would be ignored: only DotGeneral and Max nodes look theirs up", t)
+	if t := node.Type(); t != NodeTypeDotGeneral && t != NodeTypeMax && t != NodeTypeOptimizationBarrier {
+		exceptions.Panicf("nn: a gradient for a %s node would be ignored: only DotGeneral, Max and OptimizationBarrier nodes look theirs up", t)
 	}
 	key := weak.Make(node)
 	nodeGradients.Store(key, vjp)
 	runtime.AddCleanup(node, func(k weak.Pointer[Node]) { nodeGradients.Delete(k) }, key)
 	return node
+}
+
+// customGradient returns value, computed by any subgraph of inputs, with the gradient vjp
+// instead of the one that subgraph implies: vjp maps the gradient with respect to value to one
+// gradient per input (nil for none). It passes value and the inputs through one optimization
+// barrier, an identity whose gradient (withGradient) hands value's gradient to vjp and nothing
+// to value's own subgraph. On the pure-Go backend the barrier costs nothing: it hands value's
+// buffer on (its only use), and its copies of the inputs, used by nothing, are dropped before
+// execution. The subgraph is free to use ops whose own gradients are expensive or missing.
+func customGradient(value *Node, inputs []*Node, vjp func(v *Node) []*Node) *Node {
+	outs := OptimizationBarriers(append([]*Node{value}, inputs...)...)
+	withGradient(outs[0].Inputs()[0], func(_ *Node, v []*Node, _ shapes.Shape) []*Node {
+		return append([]*Node{nil}, vjp(v[0])...)
+	})
+	return outs[0]
 }
 
 // rsqrtVJP is the gradient of y = x^(−1/2): dy/dx = −½·x^(−3/2) = −½·y³.

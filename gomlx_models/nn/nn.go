@@ -85,10 +85,10 @@ type ConvConfig struct {
 	// [PrepareConv], which sees no activation, choose the unrolled form (unrolled.go) for inputs
 	// smaller than half the kernel.
 	InputSize [2]int
-	// Inference says the convolution is not differentiated. The Winograd form then moves its
-	// data with ops that are cheaper forward but whose gradients would cost far more (strided
-	// and untile in winograd.go); its values are the other form's, bit for bit, and its
-	// gradient is still correct, only slow.
+	// Inference says the convolution is not differentiated. The Winograd form then cuts its
+	// tiles without the optimization barrier that carries their gradient (tiles in
+	// winograd.go); its values are the other form's, bit for bit, and its gradient is still
+	// correct, only slow (a zero-padded copy of the input per tile element).
 	Inference bool
 }
 
@@ -411,9 +411,32 @@ func spaceToDepth(x, matrix *Node, kh, kw, s int) (*Node, *Node, int, int, [2]in
 }
 
 // PadSpatial pads the height and width axes of an NHWC x with fill:
-// padding = {{top, bottom}, {left, right}}. It concatenates constant borders rather than using
-// GoMLX's Pad, which has no gradient; both are block copies on the pure-Go backend.
+// padding = {{top, bottom}, {left, right}}. On the pure-Go backend it is one Pad, a block copy,
+// with its own gradient (customGradient), the slice of the padded gradient that x occupies:
+// GoMLX's Pad has none. Elsewhere it concatenates constant borders, one concatenation per
+// padded axis.
 func PadSpatial(x *Node, padding [2][2]int, fill float64) *Node {
+	if padding == ([2][2]int{}) {
+		return x
+	}
+	if !IsGoBackend(x.Graph()) {
+		return concatenatePad(x, padding, fill)
+	}
+	d := x.Shape().Dimensions
+	return customGradient(padSpatial(x, padding, fill), []*Node{x}, func(v *Node) []*Node {
+		return []*Node{Slice(v, AxisRange(), AxisRange(padding[0][0], padding[0][0]+d[1]),
+			AxisRange(padding[1][0], padding[1][0]+d[2]), AxisRange())}
+	})
+}
+
+// padSpatial is [PadSpatial] as one Pad, without a gradient.
+func padSpatial(x *Node, padding [2][2]int, fill float64) *Node {
+	return Pad(x, Scalar(x.Graph(), x.DType(), fill), compute.PadAxis{},
+		compute.PadAxis{Start: padding[0][0], End: padding[0][1]}, compute.PadAxis{Start: padding[1][0], End: padding[1][1]})
+}
+
+// concatenatePad is [PadSpatial] by concatenating constant borders, differentiable everywhere.
+func concatenatePad(x *Node, padding [2][2]int, fill float64) *Node {
 	for axis, p := range padding {
 		if p == [2]int{} {
 			continue

@@ -122,9 +122,8 @@ func winogradBiasRow(bias *Node, f winogradAlgo) *Node {
 // pool, bias and ReLU that cfg asks for.
 func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo) *Node {
 	g := x.Graph()
-	x = PadSpatial(x, cfg.Padding, 0)
-	xd := x.Shape().Dimensions
-	b, h, w, c := xd[0], xd[1], xd[2], xd[3]
+	xd, p := x.Shape().Dimensions, cfg.Padding
+	b, h, w, c := xd[0], xd[1]+p[0][0]+p[0][1], xd[2]+p[1][0]+p[1][1], xd[3] // Padded size.
 	o := u.Shape().Dimensions[2]
 	ho, wo := h-f.r+1, w-f.r+1
 	if ho <= 0 || wo <= 0 {
@@ -133,15 +132,16 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 	m := f.m
 	th, tw := (ho+m-1)/m, (wo+m-1)/m // Output tiles; the last may stick out (cropped below).
 	q := f.blocks()
-	x = PadSpatial(x, [2][2]int{{0, m*(th+q-1) - h}, {0, m*(tw+q-1) - w}}, 0)
+	// One pad: the convolution's, and to whole tiles at the bottom and right.
+	x = PadSpatial(x, [2][2]int{{p[0][0], p[0][1] + m*(th+q-1) - h}, {p[1][0], p[1][1] + m*(tw+q-1) - w}}, 0)
 	tileSize := f.n * f.n
 	n := b * th * tw
-	tiles := phaseTiles // (n², B·th·tw·C), tile-major.
+	cut := tiles // (n², B·th·tw·C), tile-major.
 	if cfg.Inference {
-		tiles = strided
+		cut = strided // The same values, without a gradient.
 	}
 	bb := Reshape(Const(g, kron(f.bt)), tileSize, tileSize)
-	v := Reshape(dotGeneral(bb, []int{1}, nil, tiles(x, f, th, tw), []int{0}, nil), tileSize, n, c)
+	v := Reshape(dotGeneral(bb, []int{1}, nil, cut(x, f, th, tw), []int{0}, nil), tileSize, n, c)
 	if folded { // The column of ones that meets the bias row of u (winogradBiasRow).
 		v = Concatenate([]*Node{v, BroadcastToDims(Scalar(g, v.DType(), 1), tileSize, n, 1)}, 2)
 	}
@@ -155,37 +155,56 @@ func winogradConv(x, u, bias *Node, folded bool, cfg ConvConfig, f winogradAlgo)
 		half := m / 2
 		y = Reshape(maxOfPhases(y, half, n*o), half, half, b, th, tw, o)
 		y = biasReLU(y, bias, cfg.ReLU)
-		return untile(y, b, th, tw, o, half, ho/2, wo/2, cfg.Inference) // Floor mode drops an odd last row/column.
+		return untile(y, b, th, tw, o, half, ho/2, wo/2) // Floor mode drops an odd last row/column.
 	}
-	return finishConv(untile(Reshape(y, m, m, b, th, tw, o), b, th, tw, o, m, ho, wo, cfg.Inference), bias, cfg)
+	return finishConv(untile(Reshape(y, m, m, b, th, tw, o), b, th, tw, o, m, ho, wo), bias, cfg)
 }
 
 // blocks is the number of m-wide blocks an n-wide tile spans, ⌈n/m⌉.
 func (f winogradAlgo) blocks() int { return (f.n + f.m - 1) / f.m }
 
-// phaseTiles returns the n×n input tiles of the NHWC x, of height m·(th+q−1) and width
-// m·(tw+q−1) with q = f.blocks(), tile-major as [strided] does, (n², B·th·tw·C), with ops whose
-// gradients are cheap: it transposes x once to its m×m phases, (m, m, B, th+q−1, tw+q−1, C),
-// where the tile element (i, j) = (m·di + pi, m·dj + pj) of every window is the phase
-// (pi, pj) shifted by (di, dj) blocks; so q² slices of the phases (one per block shift, all
-// its phases at once) and concatenations make the tiles. Each slice's gradient is a zero-padded
-// copy of the phases, q² of them, where n² strided slices would cost n² (36 or 49). The
-// transpose (the input's size) replaces the backend's transpose of tiles n²/m² times larger,
-// forward and backward.
-func phaseTiles(x *Node, f winogradAlgo, th, tw int) *Node {
-	d := x.Shape().Dimensions
-	b, c, q, m := d[0], d[3], f.blocks(), f.m
-	phases := TransposeAllAxes(Reshape(x, b, th+q-1, m, tw+q-1, m, c), 2, 4, 0, 1, 3, 5)
-	rows := make([]*Node, q)
-	for di := range q {
-		cols := make([]*Node, q)
-		for dj := range q {
-			cols[dj] = Slice(phases, AxisRange(0, min(m, f.n-m*di)), AxisRange(0, min(m, f.n-m*dj)), AxisRange(),
-				AxisRange(di, di+th), AxisRange(dj, dj+tw), AxisRange())
+// tiles returns the n×n input tiles of the NHWC x, of height m·(th+q−1) and width m·(tw+q−1)
+// with q = f.blocks(), tile-major, (n², B·th·tw·C): row i·n+j is the strided slice of x that
+// starts at (i, j) and steps m ([strided]), n² slices and no transpose. Differentiated, each
+// slice's own gradient would be a zero-padded copy of the whole input, n² of them; its gradient
+// is instead [tilesGradient], built from slices of the tile gradient and memory copies only.
+// (The pure-Go backend moves a transpose's elements one at a time, about 9 ns each here, a
+// slice's 2.5 ns, and concatenates and pads by whole blocks.)
+func tiles(x *Node, f winogradAlgo, th, tw int) *Node {
+	return customGradient(strided(x, f, th, tw), []*Node{x}, func(v *Node) []*Node {
+		return []*Node{tilesGradient(v, f, x.Shape().Dimensions, th, tw)}
+	})
+}
+
+// tilesGradient is the gradient of [strided] with respect to its input (shaped xd) given the
+// gradient v of the tiles: the sum, at every input position, of the tile elements cut from it.
+// Position (m·T+pi, m·U+pj) of the input is the tile element (m·di+pi, m·dj+pj) of the tile
+// (T−di, U−dj), for every block shift (di, dj) where that element exists; so each of the m²
+// phases (pi, pj) sums one to q² rows of v, each shifted by its (di, dj) tiles (a zero pad of
+// the tile grid), and the phases are interleaved into the image by concatenations.
+func tilesGradient(v *Node, f winogradAlgo, xd []int, th, tw int) *Node {
+	b, c, m, q := xd[0], xd[3], f.m, f.blocks()
+	row := func(i, j int) *Node { return Reshape(Slice(v, AxisElem(i*f.n+j)), b, th, tw, c) }
+	rows := make([]*Node, m)
+	for pi := range m {
+		cols := make([]*Node, m)
+		for pj := range m {
+			var sum *Node
+			for di := 0; m*di+pi < f.n; di++ {
+				for dj := 0; m*dj+pj < f.n; dj++ {
+					term := padSpatial(row(m*di+pi, m*dj+pj), [2][2]int{{di, q - 1 - di}, {dj, q - 1 - dj}}, 0)
+					if sum == nil {
+						sum = term
+					} else {
+						sum = Add(sum, term)
+					}
+				}
+			}
+			cols[pj] = Reshape(sum, b, th+q-1, tw+q-1, 1, c)
 		}
-		rows[di] = Concatenate(cols, 1)
+		rows[pi] = Reshape(Concatenate(cols, 3), b, th+q-1, 1, (tw+q-1)*m*c)
 	}
-	return Reshape(Concatenate(rows, 0), f.n*f.n, -1)
+	return Reshape(Concatenate(rows, 2), xd...)
 }
 
 // maxOfPhases returns the 2×2 max pool of outputs grouped by position: y holds, for each
@@ -201,27 +220,20 @@ func maxOfPhases(y *Node, half, rest int) *Node {
 
 // untile turns per-tile outputs (k, k, B, th, tw, O) into the (B, ho, wo, O) image: it
 // interleaves the k×k outputs of each tile (skipped for 1×1) and crops what the last tiles
-// computed past the edge. Differentiated, the interleave is one transpose. In inference it is k²
-// slices along the leading axes (contiguous copies) joined by concatenations whose blocks are
-// whole rows of O channels and then of tw·k·O values: memory copies, where the pure-Go backend
-// moves a transpose's elements one by one (about 9 ns each here). Differentiated, each of those
-// slices would cost a zero-padded copy of all k² of them.
-func untile(y *Node, b, th, tw, o, k, ho, wo int, inference bool) *Node {
-	switch {
-	case k == 1:
+// computed past the edge. The interleave is k² slices along the leading axes (contiguous
+// copies) joined by concatenations whose blocks are whole rows of O channels and then of
+// tw·k·O values: memory copies, where the pure-Go backend moves a transpose's elements one by
+// one (about 9 ns each here). Differentiated, each of those slices would cost a zero-padded copy
+// of all k² of them, so the interleave has its own gradient, the inverse permutation: k²
+// strided slices of the image's gradient, concatenated (about 2.5 ns per element, where the
+// transpose both ways cost 9).
+func untile(y *Node, b, th, tw, o, k, ho, wo int) *Node {
+	if k == 1 {
 		y = Reshape(y, b, th, tw, o)
-	case inference:
-		rows := make([]*Node, k)
-		for p := range k {
-			cols := make([]*Node, k)
-			for q := range k {
-				cols[q] = Reshape(Slice(y, AxisElem(p), AxisElem(q)), b, th, tw, 1, o)
-			}
-			rows[p] = Reshape(Concatenate(cols, 3), b, th, 1, tw*k, o)
-		}
-		y = Reshape(Concatenate(rows, 2), b, k*th, k*tw, o)
-	default:
-		y = Reshape(TransposeAllAxes(y, 2, 3, 0, 4, 1, 5), b, k*th, k*tw, o)
+	} else {
+		y = customGradient(interleave(y, b, th, tw, o, k), []*Node{y}, func(v *Node) []*Node {
+			return []*Node{deinterleave(v, th, tw, k)}
+		})
 	}
 	if k*th != ho || k*tw != wo {
 		y = Slice(y, AxisRange(), AxisRange(0, ho), AxisRange(0, wo), AxisRange())
@@ -229,10 +241,37 @@ func untile(y *Node, b, th, tw, o, k, ho, wo int, inference bool) *Node {
 	return y
 }
 
-// strided returns the n×n input tiles of the padded NHWC x as phaseTiles does, (n², B·th·tw·C),
-// row i·n+j the strided slice of x that starts at (i, j) and steps m: n² slices and no
-// transpose, cheaper forward; but each slice's gradient would be a zero-padded copy of the whole
-// input: inference only.
+// interleave returns the (B, k·th, k·tw, O) image whose pixel (k·t+p, k·u+r) is y's (p, r, ·,
+// t, u, ·), for y shaped (k, k, B, th, tw, O).
+func interleave(y *Node, b, th, tw, o, k int) *Node {
+	rows := make([]*Node, k)
+	for p := range k {
+		cols := make([]*Node, k)
+		for r := range k {
+			cols[r] = Reshape(Slice(y, AxisElem(p), AxisElem(r)), b, th, tw, 1, o)
+		}
+		rows[p] = Reshape(Concatenate(cols, 3), b, th, 1, tw*k, o)
+	}
+	return Reshape(Concatenate(rows, 2), b, k*th, k*tw, o)
+}
+
+// deinterleave is interleave's inverse: the (k, k, B, th, tw, O) per-tile values of the
+// (B, k·th, k·tw, O) image v.
+func deinterleave(v *Node, th, tw, k int) *Node {
+	d := v.Shape().Dimensions
+	parts := make([]*Node, 0, k*k)
+	for p := range k {
+		for r := range k {
+			s := Slice(v, AxisRange(), AxisRange(p, p+k*(th-1)+1).Stride(k), AxisRange(r, r+k*(tw-1)+1).Stride(k), AxisRange())
+			parts = append(parts, Reshape(s, 1, -1))
+		}
+	}
+	return Reshape(Concatenate(parts, 0), k, k, d[0], th, tw, d[3])
+}
+
+// strided returns the n×n input tiles of the padded NHWC x, (n², B·th·tw·C), row i·n+j the
+// strided slice of x that starts at (i, j) and steps m: n² slices and no transpose. [tiles] is
+// it with a gradient.
 func strided(x *Node, f winogradAlgo, th, tw int) *Node {
 	parts := make([]*Node, 0, f.n*f.n)
 	for i := range f.n {
