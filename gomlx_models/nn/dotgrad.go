@@ -109,12 +109,64 @@ func matMulDot(lhs *Node, lhsContracting, lhsBatch []int, rhs *Node, rhsContract
 	nb := len(lhsBatch)
 	rhsFits := consecutive(rhsBatch, 0) && ascending(rhsContracting) &&
 		(blocks(rhs.Rank(), rhsBatch, rhsContracting, nil) || blocks(rhs.Rank(), rhsBatch, nil, rhsContracting))
-	if consecutive(lhsBatch, 0) && blocks(lhs.Rank(), lhsBatch, nil, lhsContracting) && ascending(lhsContracting) || !rhsFits {
+	if consecutive(lhsBatch, 0) && blocks(lhs.Rank(), lhsBatch, nil, lhsContracting) && ascending(lhsContracting) ||
+		!rhsFits || !IsGoBackend(lhs.Graph()) {
 		return DotGeneral(lhs, lhsContracting, lhsBatch, rhs, rhsContracting, rhsBatch)
 	}
-	perm := slices.Concat(lhsBatch, crossAxes(lhs.Rank(), lhsContracting, lhsBatch), lhsContracting)
+	cross := crossAxes(lhs.Rank(), lhsContracting, lhsBatch)
 	contracting := xslices.Iota(lhs.Rank()-len(lhsContracting), len(lhsContracting))
-	return DotGeneral(TransposeAllAxes(lhs, perm...), contracting, xslices.Iota(0, nb), rhs, rhsContracting, rhsBatch)
+	var t *Node
+	if consecutive(lhsBatch, 0) && consecutive(lhsContracting, nb) { // [batch, contracting, cross]: a swap.
+		d := lhs.Shape().Dimensions
+		b, k, n := prod(d[:nb]), prod(pick(d, lhsContracting)), prod(pick(d, cross))
+		t = Reshape(swapLastAxes(Reshape(lhs, b, k, n)), slices.Concat(d[:nb], pick(d, cross), pick(d, lhsContracting))...)
+	} else {
+		t = TransposeAllAxes(lhs, slices.Concat(lhsBatch, cross, lhsContracting)...)
+	}
+	return DotGeneral(t, contracting, xslices.Iota(0, nb), rhs, rhsContracting, rhsBatch)
+}
+
+// maxSwapByMatMul is the largest last axis that swapLastAxes moves by a MatMul: it costs n
+// multiply-adds per element, which the pure-Go backend's MatMul does faster than its transpose
+// moves the element (about 9 ns) up to a few hundred.
+const maxSwapByMatMul = 256
+
+// swapLastAxes returns x (B, K, N) as (B, N, K), on the pure-Go backend by a batched MatMul
+// with the N×N identity when N ≤ maxSwapByMatMul: each output is one input times 1 plus exact
+// zeros, so the values are the transpose's, bit for bit, for finite inputs (an infinite one
+// would spread NaNs over its row; −0 becomes +0). It serves the weight gradients, where the
+// transposed activation is 2.25× a Winograd layer's input: about 10% of ResNet-18's step as a
+// transpose.
+func swapLastAxes(x *Node) *Node {
+	d := x.Shape().Dimensions
+	b, n := d[0], d[2]
+	if n > maxSwapByMatMul || !x.DType().IsFloat() {
+		return TransposeAllAxes(x, 0, 2, 1)
+	}
+	eye := make([]float64, n*n)
+	for i := range n {
+		eye[i*n+i] = 1
+	}
+	id := BroadcastToDims(Reshape(ConvertDType(Const(x.Graph(), eye), x.DType()), 1, n, n), b, n, n)
+	return DotGeneral(id, []int{2}, []int{0}, x, []int{2}, []int{0})
+}
+
+// prod is the product of dims.
+func prod(dims []int) int {
+	p := 1
+	for _, v := range dims {
+		p *= v
+	}
+	return p
+}
+
+// pick returns d's dimensions at axes.
+func pick(d, axes []int) []int {
+	out := make([]int, len(axes))
+	for i, a := range axes {
+		out[i] = d[a]
+	}
+	return out
 }
 
 // ascending reports whether axes are in increasing order.
