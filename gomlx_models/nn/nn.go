@@ -484,6 +484,22 @@ func ReLU(x *Node) *Node {
 	})
 }
 
+// maxOf is the elementwise Max(a, b) of same-shaped a and b with its own gradient
+// (withGradient): the upstream gradient goes to a where a ≥ b and to b elsewhere, GoMLX's
+// routing (a tie goes to a: the first maximum of a pooling window, as PyTorch's max pool), in
+// three elementwise passes where GoMLX's gradient of Max takes seven (two of them Signs).
+func maxOf(a, b *Node) *Node {
+	y := Max(a, b)
+	if y.Type() != NodeTypeMax || !a.Shape().Equal(b.Shape()) {
+		return y
+	}
+	return withGradient(y, func(node *Node, v []*Node, _ shapes.Shape) []*Node {
+		first := GreaterOrEqual(node.Inputs()[0], node.Inputs()[1])
+		zeros := ZerosLike(v[0])
+		return []*Node{Where(first, v[0], zeros), Where(first, zeros, v[0])}
+	})
+}
+
 // dense is x·wᵀ (+ bias) (then ReLU) with w (O, I): GoMLX's fused Dense (MatMul + in-place bias)
 // where the backend has it, primitives otherwise. The ReLU is a separate Max(x, 0): the fused
 // Dense's ReLU is a data-dependent branch per element on the pure-Go backend, measured ~6× slower
@@ -502,10 +518,40 @@ func denseIO(x, w, bias *Node, relu bool) *Node {
 
 func denseLayout(x, w, bias *Node, layout compute.DenseLayout, relu bool) *Node {
 	y := gomlxnn.Dense(x, w, bias, layout, activation.TypeNone)
+	if IsGoBackend(x.Graph()) && x.Rank() == 2 && w.Rank() == 2 {
+		inputs := []*Node{x, w}
+		if bias != nil {
+			inputs = append(inputs, bias)
+		}
+		y = customGradient(y, inputs, func(v *Node) []*Node { return denseGradient(v, x, w, bias != nil, layout) })
+	}
 	if relu {
 		y = ReLU(y)
 	}
 	return y
+}
+
+// denseGradient is the gradient of the (N, O) output of x (N, I) · w (+ bias), with w (O, I),
+// or (I, O) in the DenseLayoutInputOutputs layout, with respect to x, w and the bias (when
+// there is one), given the output's gradient v. Its products are brought to the pure-Go
+// backend's MatMul layouts as a DotGeneral's are ([matMulDot]): GoMLX's gradient of the fused
+// Dense has the backend transpose both operands of the weight gradient, which for a patches
+// convolution are activations (the patches and the output gradient).
+func denseGradient(v, x, w *Node, hasBias bool, layout compute.DenseLayout) []*Node {
+	wOut := 0 // w's output axis.
+	if layout == compute.DenseLayoutInputOutputs {
+		wOut = 1
+	}
+	grads := []*Node{matMulDot(v, []int{1}, nil, w, []int{wOut}, nil), nil}
+	if wOut == 0 {
+		grads[1] = matMulDot(v, []int{0}, nil, x, []int{0}, nil) // (O, I).
+	} else {
+		grads[1] = matMulDot(x, []int{0}, nil, v, []int{0}, nil) // (I, O).
+	}
+	if hasBias {
+		grads = append(grads, ReduceSum(v, 0))
+	}
+	return grads
 }
 
 func checkConvShapes(x, weight *Node) (b, h, w, c, o, kh, kw int) {
@@ -688,10 +734,11 @@ func meanOverParts(xs []*Node, n int, f func(*Node) *Node) *Node {
 // It is computed as a separable maximum of strided slices (see [WindowReduce2D]): the pure-Go
 // backend's ReduceWindow is a generic per-element loop that took half of VGG's inference time.
 // GoMLX's own MaxPool could not train there anyway: its gradient needs SelectAndScatter, which
-// the pure-Go backend (compute v0.1.2) does not implement. This one differentiates through Max.
+// the pure-Go backend (compute v0.1.2) does not implement. This one differentiates through its
+// maxima (maxOf).
 func MaxPool2D(x *Node, k, s, p int) *Node {
 	x = PadSpatial(x, Padding(p, p), math.Inf(-1))
-	return WindowReduce2D(x, k, s, Max)
+	return WindowReduce2D(x, k, s, maxOf)
 }
 
 // AvgPool2D is PyTorch's avg_pool2d (floor mode, count_include_pad=True) on an NHWC activation:

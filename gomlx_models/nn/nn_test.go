@@ -247,6 +247,52 @@ func TestLinearAndFlatten(t *testing.T) {
 	}
 }
 
+// TestDenseGradient checks the gradient dense carries on the pure-Go backend (denseGradient)
+// against GoMLX's gradient of the same product written as a DotGeneral and an Add, for both
+// weight layouts, with and without a bias, a few channels and more than swapLastAxes swaps by a
+// MatMul.
+func TestDenseGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ n, i, o int }{{6, 5, 3}, {4, 9, maxSwapByMatMul + 3}, {300, 7, 4}} {
+		for _, io := range []bool{false, true} {
+			for _, withBias := range []bool{false, true} {
+				_, x := randTensor(r, tc.n, tc.i)
+				_, w := randTensor(r, tc.o, tc.i)
+				_, bias := randTensor(r, tc.o)
+				grads := func(ours bool) [][]float32 {
+					return run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+						x, w := in[0], in[1]
+						var b *Node
+						if withBias {
+							b = in[2]
+						}
+						var y *Node
+						switch {
+						case ours && io:
+							y = denseIO(x, Transpose(w, 0, 1), b, false)
+						case ours:
+							y = dense(x, w, b, false)
+						default:
+							y = DotGeneral(x, []int{1}, nil, w, []int{1}, nil)
+							if b != nil {
+								y = Add(y, ExpandLeftToRank(b, 2))
+							}
+						}
+						rr := Sin(MulScalar(IotaFull(g, y.Shape()), 0.37))
+						return Gradient(ReduceAllSum(Mul(y, rr)), in[0], in[1], in[2])
+					}, x, w, bias)
+				}
+				got, want := grads(true), grads(false)
+				for k, what := range []string{"dx", "dw", "db"} {
+					if d := maxRelDiff(got[k], want[k]); d > 1e-5 {
+						t.Errorf("%v io=%v bias=%v: %s max rel diff %g", tc, io, withBias, what, d)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestLayouts checks ToNHWC and ToNCHW against index arithmetic, with one channel (a reshape)
 // and with three.
 func TestLayouts(t *testing.T) {
@@ -328,6 +374,14 @@ func TestMaxPoolGradientOnGoBackend(t *testing.T) {
 	want := "[0 1 0 0 0 0 1 0 1 0 0 0 0 0 0 1]"
 	if fmt.Sprint(outs[0]) != want {
 		t.Fatalf("MaxPool2D gradient %v, want %s", outs[0], want)
+	}
+	// Ties go to the first maximum of each window in row-major order, as PyTorch's.
+	ties := tensors.FromFlatDataAndDimensions(slices.Repeat([]float32{1}, 16), 1, 4, 4, 1)
+	outs = run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+		return Gradient(ReduceAllSum(MaxPool2D(in[0], 2, 2, 0)), in[0])
+	}, ties)
+	if want := "[1 0 1 0 0 0 0 0 1 0 1 0 0 0 0 0]"; fmt.Sprint(outs[0]) != want {
+		t.Fatalf("MaxPool2D gradient on ties %v, want %s", outs[0], want)
 	}
 }
 

@@ -215,7 +215,7 @@ func tilesGradient(v *Node, f winogradAlgo, xd []int, th, tw int) *Node {
 func maxOfPhases(y *Node, half, rest int) *Node {
 	y = Reshape(y, half, 2, half, 2, rest)
 	phase := func(i, j int) *Node { return Slice(y, AxisRange(), AxisRange(i, i+1), AxisRange(), AxisRange(j, j+1)) }
-	return Reshape(Max(Max(phase(0, 0), phase(0, 1)), Max(phase(1, 0), phase(1, 1))), half, half, rest)
+	return Reshape(maxOf(maxOf(phase(0, 0), phase(0, 1)), maxOf(phase(1, 0), phase(1, 1))), half, half, rest)
 }
 
 // untile turns per-tile outputs (k, k, B, th, tw, O) into the (B, ho, wo, O) image: it
