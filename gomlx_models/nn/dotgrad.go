@@ -107,9 +107,8 @@ func operandGradient(v *Node, isLHS bool, this *Node, thisContracting, thisBatch
 // moved both activations where one suffices.
 func matMulDot(lhs *Node, lhsContracting, lhsBatch []int, rhs *Node, rhsContracting, rhsBatch []int) *Node {
 	nb := len(lhsBatch)
-	rhsFits := consecutive(rhsBatch, 0) && ascending(rhsContracting) &&
-		(blocks(rhs.Rank(), rhsBatch, rhsContracting, nil) || blocks(rhs.Rank(), rhsBatch, nil, rhsContracting))
-	if consecutive(lhsBatch, 0) && blocks(lhs.Rank(), lhsBatch, nil, lhsContracting) && ascending(lhsContracting) ||
+	rhsFits := blocks(rhs.Rank(), rhsBatch, rhsContracting, nil) || blocks(rhs.Rank(), rhsBatch, nil, rhsContracting)
+	if blocks(lhs.Rank(), lhsBatch, nil, lhsContracting) ||
 		!rhsFits || !IsGoBackend(lhs.Graph()) {
 		return DotGeneral(lhs, lhsContracting, lhsBatch, rhs, rhsContracting, rhsBatch)
 	}
@@ -168,9 +167,6 @@ func pick(d, axes []int) []int {
 	}
 	return out
 }
-
-// ascending reports whether axes are in increasing order.
-func ascending(axes []int) bool { return slices.IsSorted(axes) }
 
 // consecutive reports whether axes are from, from+1, …
 func consecutive(axes []int, from int) bool {

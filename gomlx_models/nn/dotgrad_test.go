@@ -228,9 +228,9 @@ func backendMoves(t *testing.T, node *Node) int {
 	}
 	lhs, rhs := node.Inputs()[0], node.Inputs()[1]
 	lc, lb, rc, rb := axes[0], axes[1], axes[2], axes[3]
-	lhsFits := blocks(lhs.Rank(), lb, nil, lc) && ascending(lc)
-	rhsTransposed := blocks(rhs.Rank(), rb, nil, rc) && ascending(rc)
-	if lhsFits && (rhsTransposed || blocks(rhs.Rank(), rb, rc, nil) && ascending(rc)) {
+	lhsFits := blocks(lhs.Rank(), lb, nil, lc)
+	rhsTransposed := blocks(rhs.Rank(), rb, nil, rc)
+	if lhsFits && (rhsTransposed || blocks(rhs.Rank(), rb, rc, nil)) {
 		return 0
 	}
 	n := 0

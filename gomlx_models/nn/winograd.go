@@ -259,24 +259,21 @@ func interleave(y *Node, b, th, tw, o, k int) *Node {
 // (B, k·th, k·tw, O) image v.
 func deinterleave(v *Node, th, tw, k int) *Node {
 	d := v.Shape().Dimensions
-	parts := make([]*Node, 0, k*k)
-	for p := range k {
-		for r := range k {
-			s := Slice(v, AxisRange(), AxisRange(p, p+k*(th-1)+1).Stride(k), AxisRange(r, r+k*(tw-1)+1).Stride(k), AxisRange())
-			parts = append(parts, Reshape(s, 1, -1))
-		}
-	}
-	return Reshape(Concatenate(parts, 0), k, k, d[0], th, tw, d[3])
+	return Reshape(windows(v, k, k, th, tw), k, k, d[0], th, tw, d[3])
 }
 
 // strided returns the n×n input tiles of the padded NHWC x, (n², B·th·tw·C), row i·n+j the
 // strided slice of x that starts at (i, j) and steps m: n² slices and no transpose. [tiles] is
 // it with a gradient.
-func strided(x *Node, f winogradAlgo, th, tw int) *Node {
-	parts := make([]*Node, 0, f.n*f.n)
-	for i := range f.n {
-		for j := range f.n {
-			t := Slice(x, AxisRange(), AxisRange(i, i+f.m*(th-1)+1).Stride(f.m), AxisRange(j, j+f.m*(tw-1)+1).Stride(f.m), AxisRange())
+func strided(x *Node, f winogradAlgo, th, tw int) *Node { return windows(x, f.n, f.m, th, tw) }
+
+// windows returns the th×tw windows of n×n positions, stride m, of the NHWC x as (n², B·th·tw·C):
+// row i·n+j the strided slice of x that starts at (i, j) and steps m.
+func windows(x *Node, n, m, th, tw int) *Node {
+	parts := make([]*Node, 0, n*n)
+	for i := range n {
+		for j := range n {
+			t := Slice(x, AxisRange(), AxisRange(i, i+m*(th-1)+1).Stride(m), AxisRange(j, j+m*(tw-1)+1).Stride(m), AxisRange())
 			parts = append(parts, Reshape(t, 1, -1))
 		}
 	}
