@@ -2,6 +2,7 @@ package nn
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"weak"
 
@@ -68,11 +69,18 @@ func withGradient(node *Node, vjp VJP) *Node {
 // buffer on (its only use), and its copies of the inputs, used by nothing, are dropped before
 // execution. The subgraph is free to use ops whose own gradients are expensive or missing.
 func customGradient(value *Node, inputs []*Node, vjp func(v *Node) []*Node) *Node {
-	outs := OptimizationBarriers(append([]*Node{value}, inputs...)...)
+	return customGradients([]*Node{value}, inputs, func(v []*Node) []*Node { return vjp(v[0]) })[0]
+}
+
+// customGradients is customGradient for several values computed together: vjp maps their
+// gradients (in values' order; zeros for a value nothing differentiates) to one per input.
+func customGradients(values, inputs []*Node, vjp func(v []*Node) []*Node) []*Node {
+	k := len(values)
+	outs := OptimizationBarriers(append(slices.Clone(values), inputs...)...)
 	withGradient(outs[0].Inputs()[0], func(_ *Node, v []*Node, _ shapes.Shape) []*Node {
-		return append([]*Node{nil}, vjp(v[0])...)
+		return append(make([]*Node, k), vjp(v[:k])...)
 	})
-	return outs[0]
+	return outs[:k]
 }
 
 // rsqrtVJP is the gradient of y = x^(−1/2): dy/dx = −½·x^(−3/2) = −½·y³.

@@ -480,7 +480,7 @@ func perChannel(v, x *Node) *Node { return ExpandLeftToRank(v, x.Rank()) }
 func ReLU(x *Node) *Node {
 	zero := ScalarZero(x.Graph(), x.DType())
 	return withGradient(Max(x, zero), func(y *Node, v []*Node, _ shapes.Shape) []*Node {
-		return []*Node{Where(GreaterThan(y, zero), v[0], ZerosLike(v[0])), ZerosLike(y.Inputs()[1])}
+		return []*Node{Where(GreaterThan(y, zero), v[0], zero), ZerosLike(y.Inputs()[1])}
 	})
 }
 
@@ -495,8 +495,8 @@ func maxOf(a, b *Node) *Node {
 	}
 	return withGradient(y, func(node *Node, v []*Node, _ shapes.Shape) []*Node {
 		first := GreaterOrEqual(node.Inputs()[0], node.Inputs()[1])
-		zeros := ZerosLike(v[0])
-		return []*Node{Where(first, v[0], zeros), Where(first, zeros, v[0])}
+		zero := ScalarZero(node.Graph(), v[0].DType()) // The backend broadcasts it: no zero-filled copy.
+		return []*Node{Where(first, v[0], zero), Where(first, zero, v[0])}
 	})
 }
 
@@ -687,7 +687,15 @@ func FoldBatchNorm(weight, bias *Node, p BatchNormParams, eps float64) (foldedWe
 // unbiased batch variance (× n/(n−1), n = B·H·W over all parts). The statistics are the sums of
 // the parts' sums, so the parts stay independent subgraphs up to them; with one part they are
 // exactly ReduceMean's.
+//
+// On the pure-Go backend the outputs carry their closed-form gradient ([batchNormGradient]);
+// elsewhere GoMLX differentiates the ops above.
 func BatchNormTraining(xs []*Node, p BatchNormParams, eps, momentum float64) (ys []*Node, newMean, newVar *Node) {
+	return batchNormTraining(xs, p, eps, momentum, IsGoBackend(xs[0].Graph()))
+}
+
+// batchNormTraining is BatchNormTraining, with the closed-form gradient when closedForm is set.
+func batchNormTraining(xs []*Node, p BatchNormParams, eps, momentum float64, closedForm bool) (ys []*Node, newMean, newVar *Node) {
 	n := 0
 	for _, x := range xs {
 		d := x.Shape().Dimensions
@@ -699,10 +707,16 @@ func BatchNormTraining(xs []*Node, p BatchNormParams, eps, momentum float64) (ys
 		centered[i] = Sub(x, perChannel(mean, x))
 	}
 	variance := meanOverParts(centered, n, Square)
-	scale := Mul(Rsqrt(AddScalar(variance, eps)), p.Weight)
+	rstd := Rsqrt(AddScalar(variance, eps))
+	scale := Mul(rstd, p.Weight)
 	ys = make([]*Node, len(xs))
 	for i, c := range centered {
 		ys[i] = Add(Mul(c, perChannel(scale, c)), perChannel(p.Bias, c))
+	}
+	if closedForm {
+		ys = customGradients(ys, append(slices.Clone(xs), p.Weight, p.Bias), func(v []*Node) []*Node {
+			return batchNormGradient(v, centered, rstd, scale, n)
+		})
 	}
 	unbiased := variance
 	if n > 1 {
@@ -713,19 +727,53 @@ func BatchNormTraining(xs []*Node, p BatchNormParams, eps, momentum float64) (ys
 	return ys, newMean, newVar
 }
 
+// batchNormGradient is the gradient of training-mode batch norm, y = c·scale + bias with
+// c = x − mean, scale = rstd·weight and rstd = (var + eps)^(−1/2), with respect to the parts
+// xs, the weight and the bias, given the gradients v of the parts' outputs, their centered
+// inputs c and the n positions they span. With per-channel sums Σv and Σv·c over all parts:
+//
+//	∂bias = Σv,  ∂weight = rstd·Σv·c,  ∂x = scale·v − c·scale·rstd²·Σv·c/n − scale·Σv/n,
+//
+// the mean's and the variance's contributions folded into two per-channel terms. It costs four
+// elementwise passes and two reductions per part; GoMLX's gradient of the ops, about twice as
+// many passes, three of them broadcasts of per-channel vectors to the activation's shape.
+func batchNormGradient(v, c []*Node, rstd, scale *Node, n int) []*Node {
+	vc := make([]*Node, len(v))
+	for i := range v {
+		vc[i] = Mul(v[i], c[i])
+	}
+	sumV, sumVC := sumOverParts(v), sumOverParts(vc)
+	k1 := MulScalar(Mul(Mul(scale, Square(rstd)), sumVC), -1/float64(n))
+	k0 := MulScalar(Mul(scale, sumV), -1/float64(n))
+	grads := make([]*Node, 0, len(v)+2)
+	for i := range v {
+		grads = append(grads, Add(Mul(v[i], perChannel(scale, v[i])), Add(Mul(c[i], perChannel(k1, c[i])), perChannel(k0, c[i]))))
+	}
+	return append(grads, Mul(rstd, sumVC), sumV)
+}
+
 // meanOverParts is the per-channel mean of f(x) over the n positions (batch, height, width) of
 // all the NHWC parts xs: the sum of their sums times 1/n, as ReduceMean computes it.
 func meanOverParts(xs []*Node, n int, f func(*Node) *Node) *Node {
+	fx := make([]*Node, len(xs))
+	for i, x := range xs {
+		fx[i] = f(x)
+	}
+	return MulScalar(sumOverParts(fx), 1/float64(n))
+}
+
+// sumOverParts is the per-channel sum of all the NHWC parts xs: the sum of their sums.
+func sumOverParts(xs []*Node) *Node {
 	var sum *Node
 	for _, x := range xs {
-		s := ReduceSum(f(x), 0, 1, 2)
+		s := ReduceSum(x, 0, 1, 2)
 		if sum == nil {
 			sum = s
 		} else {
 			sum = Add(sum, s)
 		}
 	}
-	return MulScalar(sum, 1/float64(n))
+	return sum
 }
 
 // MaxPool2D is PyTorch's max_pool2d (floor mode) on an NHWC activation: kernel k, stride s and

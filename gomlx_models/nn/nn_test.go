@@ -195,6 +195,39 @@ func TestBatchNormTraining(t *testing.T) {
 	}
 }
 
+// TestBatchNormGradient checks batch norm's closed-form gradient (batchNormGradient) against
+// GoMLX's gradient of the same ops: with respect to the input, the weight and the bias, for the
+// whole batch and for it split into parts of unequal size, on a loss that weights every output
+// differently.
+func TestBatchNormGradient(t *testing.T) {
+	const b, h, w, c, eps = 5, 3, 4, 6, 1e-5
+	r := rand.New(rand.NewPCG(5, 6))
+	_, x := randTensor(r, b, h, w, c)
+	_, weights := randTensor(r, b, h, w, c)
+	_, gamma := randTensor(r, c)
+	_, beta := randTensor(r, c)
+	_, rm := randTensor(r, c)
+	for _, cut := range [][]int{{0, b}, {0, 2, b}, {0, 1, 3, b}} {
+		grads := func(closedForm bool) [][]float32 {
+			return run(t, goBackend(), func(g *Graph, in []*Node) []*Node {
+				xs := make([]*Node, len(cut)-1)
+				for i := range xs {
+					xs[i] = Slice(in[0], AxisRange(cut[i], cut[i+1]))
+				}
+				ys, _, _ := batchNormTraining(xs, BatchNormParams{Weight: in[2], Bias: in[3], Mean: in[4], Var: Abs(in[4])}, eps, 0.1, closedForm)
+				loss := ReduceAllSum(Mul(Concatenate(ys, 0), in[1]))
+				return Gradient(loss, in[0], in[2], in[3])
+			}, x, weights, gamma, beta, rm)
+		}
+		got, want := grads(true), grads(false)
+		for i, name := range []string{"input", "weight", "bias"} {
+			if d := maxRelDiff(got[i], want[i]); d > 1e-5 || math.IsNaN(d) {
+				t.Errorf("parts %v: gradient of the %s differs from GoMLX's by %g relative", cut, name, d)
+			}
+		}
+	}
+}
+
 // TestPools checks PyTorch's padding semantics: −∞ padding for max-pool (an all-negative input
 // must not yield 0) and count_include_pad=True for avg-pool (a corner averages 4 ones over 9).
 func TestPools(t *testing.T) {
