@@ -621,6 +621,17 @@ func patchesFor(x *Node, kh, kw int, stride [2]int, padding [2][2]int, ones bool
 	if len(slices) > 1 {
 		patches = Concatenate(slices, -1) // (B, Ho, Wo, kh·kw·C [+1]), index (i, j, c).
 	}
+	if stride != [2]int{1, 1} {
+		// The windows' own gradient (a stride-1 convolution's would cost what GoMLX's does).
+		padded := x
+		patches = customGradient(patches, []*Node{padded}, func(v *Node) []*Node {
+			row := func(i, j int) *Node {
+				at := (i*kw + j) * c
+				return Slice(v, AxisRange(), AxisRange(), AxisRange(), AxisRange(at, at+c))
+			}
+			return []*Node{windowsGradient(row, [2]int{kh, kw}, stride, ho, wo, padded.Shape().Dimensions)}
+		})
+	}
 	return Reshape(patches, b*ho*wo, k), ho, wo
 }
 

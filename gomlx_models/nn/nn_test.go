@@ -755,6 +755,10 @@ func TestConvGradients(t *testing.T) {
 		{2, 9, 9, 8, 4, 5, 1, 2, Pool{}}, {1, 11, 12, 8, 3, 5, 1, 2, Pool{3, 2}}, {1, 3, 3, 16, 3, 5, 1, 2, Pool{}},
 		{2, 9, 9, 3, 4, 3, 1, 1, MaxPool2}, {1, 23, 23, 1, 4, 11, 4, 2, Pool{3, 2}}, {2, 8, 8, 4, 3, 1, 1, 0, Pool{}},
 		{2, 2, 2, 16, 5, 3, 1, 1, Pool{}}, {1, 2, 2, 8, 3, 3, 1, 1, MaxPool2}, {2, 3, 3, 8, 4, 5, 1, 2, Pool{}}, // Unrolled.
+		// Strided patches (more than 64 values per space-to-depth pixel): windows fitting the
+		// padded input, reaching past it (cropped) and short of it (padded).
+		{2, 8, 8, 20, 5, 3, 2, 1, Pool{}}, {2, 7, 7, 17, 3, 3, 2, 0, Pool{}}, {1, 9, 10, 17, 3, 3, 2, 0, Pool{}},
+		{1, 11, 11, 8, 3, 3, 3, 1, Pool{}}, {2, 8, 8, 4, 3, 1, 2, 0, Pool{}}, {1, 9, 9, 17, 2, 5, 2, 1, Pool{}},
 	} {
 		name := fmt.Sprintf("%dx%dx%dx%d_k%d_s%d_p%d_o%d_pool%v", tc.b, tc.h, tc.w, tc.c, tc.k, tc.stride, tc.pad, tc.o, tc.pool)
 		t.Run(name, func(t *testing.T) {

@@ -177,22 +177,34 @@ func tiles(x *Node, f winogradAlgo, th, tw int) *Node {
 }
 
 // tilesGradient is the gradient of [strided] with respect to its input (shaped xd) given the
-// gradient v of the tiles: the sum, at every input position, of the tile elements cut from it.
-// Position (m·T+pi, m·U+pj) of the input is the tile element (m·di+pi, m·dj+pj) of the tile
-// (T−di, U−dj), for every block shift (di, dj) where that element exists; so each of the m²
-// phases (pi, pj) sums one to q² rows of v, each shifted by its (di, dj) tiles (a zero pad of
-// the tile grid), and the phases are interleaved into the image by concatenations.
+// gradient v of the tiles ([windowsGradient] of its rows).
 func tilesGradient(v *Node, f winogradAlgo, xd []int, th, tw int) *Node {
-	b, c, m, q := xd[0], xd[3], f.m, f.blocks()
-	row := func(i, j int) *Node { return Reshape(Slice(v, AxisElem(i*f.n+j)), b, th, tw, c) }
-	rows := make([]*Node, m)
-	for pi := range m {
-		cols := make([]*Node, m)
-		for pj := range m {
+	row := func(i, j int) *Node { return Reshape(Slice(v, AxisElem(i*f.n+j)), xd[0], th, tw, xd[3]) }
+	return windowsGradient(row, [2]int{f.n, f.n}, [2]int{f.m, f.m}, th, tw, xd)
+}
+
+// windowsGradient is the gradient with respect to an NHWC input x (shaped xd) of its th×tw
+// windows of n[0]×n[1] positions, stride m: row(i, j) is the gradient (B, th, tw, C) of the
+// strided slice that starts at (i, j). It is the sum, at every input position, of the window
+// elements cut from it: position (m·T+pi, m·U+pj) is the element (m·di+pi, m·dj+pj) of the
+// window (T−di, U−dj), for every block shift (di, dj) where that element exists; so each of the
+// m² phases (pi, pj) sums the rows that read it (one to q², q = ⌈n/m⌉ per axis), each shifted by
+// its (di, dj) windows (a zero pad of the window grid), and the phases are interleaved into the
+// image by concatenations. Pads of the grid and concatenations copy whole rows of C values;
+// GoMLX's gradient of each slice is a zero-filled pad of the whole input, n² of them, added up.
+// Input rows or columns past the last window's get zeros.
+func windowsGradient(row func(i, j int) *Node, n, m [2]int, th, tw int, xd []int) *Node {
+	b, c := xd[0], xd[3]
+	qh, qw := (n[0]+m[0]-1)/m[0], (n[1]+m[1]-1)/m[1]
+	gh, gw := th+qh-1, tw+qw-1 // The grid of one phase.
+	rows := make([]*Node, m[0])
+	for pi := range m[0] {
+		cols := make([]*Node, m[1])
+		for pj := range m[1] {
 			var sum *Node
-			for di := 0; m*di+pi < f.n; di++ {
-				for dj := 0; m*dj+pj < f.n; dj++ {
-					term := padSpatial(row(m*di+pi, m*dj+pj), [2][2]int{{di, q - 1 - di}, {dj, q - 1 - dj}}, 0)
+			for di := 0; m[0]*di+pi < n[0]; di++ {
+				for dj := 0; m[1]*dj+pj < n[1]; dj++ {
+					term := padSpatial(row(m[0]*di+pi, m[1]*dj+pj), [2][2]int{{di, qh - 1 - di}, {dj, qw - 1 - dj}}, 0)
 					if sum == nil {
 						sum = term
 					} else {
@@ -200,11 +212,27 @@ func tilesGradient(v *Node, f winogradAlgo, xd []int, th, tw int) *Node {
 					}
 				}
 			}
-			cols[pj] = Reshape(sum, b, th+q-1, tw+q-1, 1, c)
+			if sum == nil { // No window reads this phase (n < m).
+				sum = Zeros(row(0, 0).Graph(), shapes.Make(row(0, 0).DType(), b, gh, gw, c))
+			}
+			cols[pj] = Reshape(sum, b, gh, gw, 1, c)
 		}
-		rows[pi] = Reshape(Concatenate(cols, 3), b, th+q-1, 1, (tw+q-1)*m*c)
+		rows[pi] = Reshape(Concatenate(cols, 3), b, gh, 1, gw*m[1]*c)
 	}
-	return Reshape(Concatenate(rows, 2), xd...)
+	return fitSpatial(Reshape(Concatenate(rows, 2), b, m[0]*gh, m[1]*gw, c), xd[1], xd[2])
+}
+
+// fitSpatial crops or zero-pads the NHWC x at its bottom and right to h×w.
+func fitSpatial(x *Node, h, w int) *Node {
+	d := x.Shape().Dimensions
+	if d[1] > h || d[2] > w {
+		x = Slice(x, AxisRange(), AxisRange(0, min(d[1], h)), AxisRange(0, min(d[2], w)), AxisRange())
+		d = x.Shape().Dimensions
+	}
+	if d[1] < h || d[2] < w {
+		x = padSpatial(x, [2][2]int{{0, h - d[1]}, {0, w - d[2]}}, 0)
+	}
+	return x
 }
 
 // maxOfPhases returns the 2×2 max pool of outputs grouped by position: y holds, for each
