@@ -19,12 +19,15 @@ import (
 // TestRsqrtGradient checks it against the analytic derivative and a finite difference.
 //
 // Some nodes get their own gradient instead of their type's (withGradient): the DotGenerals the
-// convolutions build (dotgrad.go), ReLU's Max, and the optimization barriers through which
-// customGradient gives a whole subgraph one (the Winograd tiles and their interleave).
+// convolutions build (dotgrad.go), ReLU's and the pools' Max, and the optimization barriers
+// through which customGradient gives a whole subgraph one (on the pure-Go backend: the
+// Winograd tiles and their interleave, strided patches, spatial padding, dense layers, batch
+// norm in training mode).
 //
-// (The other missing gradient, Pad's, is avoided instead: the Pad op keeps its configuration in
-// an unexported field that a VJP registered here could not read, so the layers pad by
-// concatenating constant blocks, see PadSpatial and padEnd.)
+// (The other missing gradient, Pad's, is not registered: the Pad op keeps its configuration in
+// an unexported field that a VJP registered here could not read. On the pure-Go backend
+// PadSpatial gives its one Pad a gradient of its own through customGradient; elsewhere it
+// concatenates constant blocks, as padEnd does.)
 func init() {
 	if _, ok := VJPRegistration[NodeTypeRsqrt]; !ok {
 		VJPRegistration[NodeTypeRsqrt] = rsqrtVJP
