@@ -198,6 +198,7 @@ func windowsGradient(row func(i, j int) *Node, n, m [2]int, th, tw int, xd []int
 	qh, qw := (n[0]+m[0]-1)/m[0], (n[1]+m[1]-1)/m[1]
 	gh, gw := th+qh-1, tw+qw-1 // The grid of one phase.
 	rows := make([]*Node, m[0])
+	var phase00 *Node // Phase (0, 0)'s sum, (B, gh, gw, C).
 	for pi := range m[0] {
 		cols := make([]*Node, m[1])
 		for pj := range m[1] {
@@ -212,8 +213,11 @@ func windowsGradient(row func(i, j int) *Node, n, m [2]int, th, tw int, xd []int
 					}
 				}
 			}
-			if sum == nil { // No window reads this phase (n < m).
-				sum = Zeros(row(0, 0).Graph(), shapes.Make(row(0, 0).DType(), b, gh, gw, c))
+			if sum == nil { // No window reads this phase (n < m); phase (0, 0) always has one.
+				sum = ZerosLike(phase00)
+			}
+			if pi == 0 && pj == 0 {
+				phase00 = sum
 			}
 			cols[pj] = Reshape(sum, b, gh, gw, 1, c)
 		}
