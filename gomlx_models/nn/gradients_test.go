@@ -2,6 +2,8 @@ package nn
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
@@ -98,6 +100,108 @@ func TestReLUGradient(t *testing.T) {
 			}
 			if y[i] != wantY || grad[i] != wantGrad {
 				t.Errorf("%s: ReLU(%g) = %g with gradient %g, want %g and %g", dt, x, y[i], grad[i], wantY, wantGrad)
+			}
+		}
+	}
+}
+
+// TestChannelTile checks perChannel's tile on the pure-Go backend: x's full shape, the values
+// of a broadcast and a broadcast's gradient, against plain Go (small integers, so every sum is
+// exact in any order), for shapes with and without unit axes and of ranks 2 and 4.
+func TestChannelTile(t *testing.T) {
+	for _, dims := range [][]int{{2, 3, 4, 5}, {3, 5}, {1, 2, 1, 3}, {4, 1, 1, 6}, {1, 1, 1, 2}} {
+		c, n := dims[len(dims)-1], 1
+		for _, d := range dims {
+			n *= d
+		}
+		xs, vs := make([]float32, n), make([]float32, c)
+		for i := range xs {
+			xs[i] = float32(i%7 - 3)
+		}
+		for i := range vs {
+			vs[i] = float32(2*i - 5)
+		}
+		var tileShape []int
+		e, err := NewExec(goBackend(), func(g *Graph, in []*Node) []*Node {
+			x, v := in[0], in[1]
+			tile := perChannel(v, x)
+			tileShape = tile.Shape().Dimensions
+			w := AddScalar(Iota(g, x.Shape(), 0), 1) // Upstream gradient: 1 + the leading index.
+			y := Mul(x, tile)
+			return append([]*Node{y}, Gradient(ReduceAllSum(Mul(y, w)), x, v)...)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Exec(tensors.FromFlatDataAndDimensions(xs, dims...), tensors.FromFlatDataAndDimensions(vs, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(tileShape, dims) {
+			t.Errorf("%v: tile shape %v, want x's", dims, tileShape)
+		}
+		y, dx, dv := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1]), tensors.MustCopyFlatData[float32](out[2])
+		wantDV := make([]float32, c)
+		for i := range xs {
+			w := float32(i/(n/dims[0]) + 1)
+			if want := xs[i] * vs[i%c]; y[i] != want {
+				t.Fatalf("%v: y[%d] = %g, want %g", dims, i, y[i], want)
+			}
+			if want := w * vs[i%c]; dx[i] != want {
+				t.Fatalf("%v: dx[%d] = %g, want %g", dims, i, dx[i], want)
+			}
+			wantDV[i%c] += w * xs[i]
+		}
+		if !slices.Equal(dv, wantDV) {
+			t.Errorf("%v: dv = %v, want %v", dims, dv, wantDV)
+		}
+	}
+}
+
+// TestChannelSum checks channelSum on the pure-Go backend against plain Go: exact for small
+// integers (every order of the sum is exact), and within float32 rounding of a float64 sum for
+// random values, for ranks 1 (x itself), 2 and 4 and parts with unit axes.
+func TestChannelSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, dims := range [][]int{{5}, {7, 3}, {2, 3, 4, 5}, {64, 9, 9, 16}, {1, 1, 1, 4}} {
+		c, n := dims[len(dims)-1], 1
+		for _, d := range dims {
+			n *= d
+		}
+		for _, integers := range []bool{true, false} {
+			xs := make([]float32, n)
+			for i := range xs {
+				if integers {
+					xs[i] = float32(i%11 - 5)
+				} else {
+					xs[i] = float32(r.NormFloat64())
+				}
+			}
+			e, err := NewExec(goBackend(), func(in *Node) *Node { return channelSum(in) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := e.Exec(tensors.FromFlatDataAndDimensions(xs, dims...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := tensors.MustCopyFlatData[float32](out[0])
+			if len(got) != c {
+				t.Fatalf("%v: %d sums, want %d", dims, len(got), c)
+			}
+			want, abs := make([]float64, c), make([]float64, c)
+			for i, x := range xs {
+				want[i%c] += float64(x)
+				abs[i%c] += math.Abs(float64(x))
+			}
+			for j := range c {
+				tol := 0.0
+				if !integers {
+					tol = 4e-7 * abs[j] * math.Sqrt(float64(n/c))
+				}
+				if d := math.Abs(float64(got[j]) - want[j]); d > tol {
+					t.Errorf("%v (integers %v): sum %d = %g, want %g (off by %g, allowed %g)", dims, integers, j, got[j], want[j], d, tol)
+				}
 			}
 		}
 	}
