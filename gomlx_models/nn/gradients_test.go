@@ -168,6 +168,10 @@ func TestChannelSum(t *testing.T) {
 		for _, d := range dims {
 			n *= d
 		}
+		e, err := NewExec(goBackend(), func(in *Node) *Node { return channelSum(in) })
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, integers := range []bool{true, false} {
 			xs := make([]float32, n)
 			for i := range xs {
@@ -176,10 +180,6 @@ func TestChannelSum(t *testing.T) {
 				} else {
 					xs[i] = float32(r.NormFloat64())
 				}
-			}
-			e, err := NewExec(goBackend(), func(in *Node) *Node { return channelSum(in) })
-			if err != nil {
-				t.Fatal(err)
 			}
 			out, err := e.Exec(tensors.FromFlatDataAndDimensions(xs, dims...))
 			if err != nil {
