@@ -170,18 +170,24 @@ func runReproduce(args []string) error {
 
 // findOrTrain returns the weights of m in dir under the rule of package weights (a plain or
 // finished MODEL.safetensors as it is, else MODEL.pt, else training or resuming into
-// MODEL.safetensors), training with the profile's recipe: fortune train's defaults, the
-// profile's epochs, and with a budget the budgeted recipe.
+// MODEL.safetensors), training with the profile's recipe for it (profile.recipe).
 func findOrTrain(b compute.Backend, c *common, m models.Model, dir string, p profile, seed uint64) (string, error) {
-	r := weights.DefaultRecipe()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	path, _, err := weights.FindOrTrain(ctx, b, m, dir, p.recipe(m.Name(), seed), c.weightsOptions(false))
+	return path, err
+}
+
+// recipe returns the recipe the profile trains a missing network with: the network's own
+// (weights.RecipeFor, as fortune train without flags), the profile's epochs and the seed, and
+// with a budget the budgeted recipe.
+func (p profile) recipe(model string, seed uint64) weights.Recipe {
+	r := weights.RecipeFor(model)
 	r.Epochs, r.Seed = p.epochs, seed
 	if p.budget > 0 {
 		r = r.Budgeted(p.budget)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	path, _, err := weights.FindOrTrain(ctx, b, m, dir, r, c.weightsOptions(false))
-	return path, err
+	return r
 }
 
 func joinFloats(fs []float64) string {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -33,8 +35,10 @@ type trainOptions struct {
 func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.model, "model", "lenet5", "network to train")
 	fs.IntVar(&o.epochs, "epochs", 0, "epochs (default: 4 for lenet5, 30 otherwise)")
-	fs.IntVar(&o.batch, "batch", 128, "batch size")
-	fs.Float64Var(&o.lr, "lr", 0.05, "peak learning rate (cosine schedule)")
+	fs.IntVar(&o.batch, "batch", 0, "batch size (default: the network's recipe: "+
+		perNetwork(func(r weights.Recipe) string { return strconv.Itoa(r.BatchSize) })+")")
+	fs.Float64Var(&o.lr, "lr", 0, "peak learning rate, cosine schedule (default: the network's recipe: "+
+		perNetwork(func(r weights.Recipe) string { return strconv.FormatFloat(r.LR, 'g', -1, 64) })+")")
 	fs.Float64Var(&o.weightDecay, "weight-decay", 5e-4, "weight decay")
 	fs.DurationVar(&o.budget, "budget", 0, "fit the run to this wall-clock time (e.g. 45m), evaluations included: the step count\n"+
 		"comes from the measured step time (10 steps, re-measured during the warm-up and at every epoch's end),\n"+
@@ -50,24 +54,51 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.lines, "log-lines", false, "progress as one line per 50 steps instead of an updating bar")
 }
 
-// recipe returns the training recipe the flags describe; with a budget, the budgeted recipe's
-// warm-up and label smoothing apply where their flags were not given.
-func (o *trainOptions) recipe(fs *flag.FlagSet) (weights.Recipe, error) {
-	r := weights.Recipe{Epochs: o.epochs, BatchSize: o.batch, LR: o.lr, WeightDecay: o.weightDecay, Warmup: o.warmup,
-		LabelSmoothing: o.smooth, Budget: o.budget, Seed: o.seed, TrainImages: o.limit, EvalImages: o.evalLimit}
-	if o.batch < 1 {
-		return r, fmt.Errorf("--batch: %d, want ≥ 1", o.batch)
+// perNetwork lists a recipe field's value for every registered network, grouped by value:
+// "32 for alexnet; 128 for inception_v3, lenet5, …".
+func perNetwork(field func(weights.Recipe) string) string {
+	var values []string
+	names := map[string][]string{}
+	for _, m := range models.Names() {
+		v := field(weights.RecipeFor(m))
+		if names[v] == nil {
+			values = append(values, v)
+		}
+		names[v] = append(names[v], m)
 	}
-	if !(o.lr > 0) {
-		return r, fmt.Errorf("--lr: %g, want > 0", o.lr)
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = v + " for " + strings.Join(names[v], ", ")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// recipe returns the training recipe the flags describe: the network's recipe
+// (weights.RecipeFor), with the flags given; with a budget, the budgeted recipe's warm-up and
+// label smoothing apply where their flags were not given.
+func (o *trainOptions) recipe(fs *flag.FlagSet) (weights.Recipe, error) {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	r := weights.RecipeFor(o.model)
+	r.Epochs, r.WeightDecay, r.Warmup, r.LabelSmoothing = o.epochs, o.weightDecay, o.warmup, o.smooth
+	r.Budget, r.Seed, r.TrainImages, r.EvalImages = o.budget, o.seed, o.limit, o.evalLimit
+	if given["batch"] {
+		if o.batch < 1 {
+			return r, fmt.Errorf("--batch: %d, want ≥ 1", o.batch)
+		}
+		r.BatchSize = o.batch
+	}
+	if given["lr"] {
+		if !(o.lr > 0) {
+			return r, fmt.Errorf("--lr: %g, want > 0", o.lr)
+		}
+		r.LR = o.lr
 	}
 	var err error
 	if r.Init, err = train.ParseInitScheme(o.init); err != nil {
 		return r, fmt.Errorf("--init: %w", err)
 	}
-	if o.budget > 0 && fs != nil {
-		given := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if o.budget > 0 {
 		b := r.Budgeted(o.budget)
 		if !given["warmup"] {
 			r.Warmup = b.Warmup

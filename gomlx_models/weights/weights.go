@@ -61,10 +61,30 @@ const (
 	BudgetSmoothing = 0.1
 )
 
-// DefaultRecipe is the recipe of fortune train without flags: batch 128, learning rate 0.05,
-// weight decay 5e-4, PyTorch's initialization, seed 1, DefaultEpochs.
+// DefaultRecipe is the recipe of a network without its own (see [RecipeFor]): batch 128,
+// learning rate 0.05, weight decay 5e-4, PyTorch's initialization, seed 1, DefaultEpochs.
 func DefaultRecipe() Recipe {
 	return Recipe{BatchSize: 128, LR: 0.05, WeightDecay: 5e-4, Init: train.InitPyTorch, Seed: 1}
+}
+
+// networkRecipes are the networks' own peak learning rates and batch sizes, where they differ
+// from DefaultRecipe's; the README's "Recipes" paragraph gives the runs that chose them.
+var networkRecipes = map[string]struct {
+	lr    float64
+	batch int
+}{
+	"alexnet": {lr: 0.02, batch: 32},
+}
+
+// RecipeFor returns the recipe fortune train (without --lr and --batch) and fortune reproduce
+// train the named network with: DefaultRecipe, with the network's own learning rate and batch
+// size where it has them.
+func RecipeFor(model string) Recipe {
+	r := DefaultRecipe()
+	if n, ok := networkRecipes[model]; ok {
+		r.LR, r.BatchSize = n.lr, n.batch
+	}
+	return r
 }
 
 // Budgeted returns r fitted to a wall-clock budget, with the budgeted recipe's warm-up and
@@ -204,8 +224,8 @@ func Train(ctx context.Context, b compute.Backend, m models.Model, out string, r
 	if cfg.Budget > 0 {
 		budget = fmt.Sprintf(" (at most; budget %s)", cfg.Budget)
 	}
-	o.logf("training %s on %d images (%s), %d epochs%s, batch %d, backend %s", m.Name(), ds.Len(), ds.Input.Name,
-		cfg.Epochs, budget, cfg.BatchSize, b.Name())
+	o.logf("training %s on %d images (%s), %d epochs%s, batch %d, lr %g, backend %s", m.Name(), ds.Len(), ds.Input.Name,
+		cfg.Epochs, budget, cfg.BatchSize, cfg.LR, b.Name())
 	res, err := train.Train(ctx, b, m, ds, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("training %s: %w", m.Name(), err)

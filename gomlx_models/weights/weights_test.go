@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,6 +134,38 @@ func TestRecipeConfig(t *testing.T) {
 	}
 	if err := DefaultRecipe().Validate(); err != nil {
 		t.Errorf("default recipe: %v", err)
+	}
+}
+
+// TestRecipeFor: every registered network gets a valid recipe; the networks with their own
+// learning rate or batch size are registered ones (a misspelt name would silently train with
+// the defaults), and only those two fields differ from DefaultRecipe.
+func TestRecipeFor(t *testing.T) {
+	names := models.Names()
+	for name := range networkRecipes {
+		if !slices.Contains(names, name) {
+			t.Errorf("networkRecipes names %q, not a registered network (%v)", name, names)
+		}
+	}
+	for _, name := range names {
+		r := RecipeFor(name)
+		if err := r.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if r.LR <= 0 || r.BatchSize <= 0 {
+			t.Errorf("%s: lr %g batch %d, want both set", name, r.LR, r.BatchSize)
+		}
+		d := DefaultRecipe()
+		d.LR, d.BatchSize = r.LR, r.BatchSize
+		if r != d {
+			t.Errorf("%s: %+v differs from the default recipe beyond lr and batch", name, r)
+		}
+		if _, own := networkRecipes[name]; !own && r != DefaultRecipe() {
+			t.Errorf("%s has no recipe of its own but gets %+v", name, r)
+		}
+	}
+	if r := RecipeFor("alexnet"); r.BatchSize != 32 || r.LR != 0.02 {
+		t.Errorf("alexnet: batch %d lr %g, want 32 and 0.02", r.BatchSize, r.LR)
 	}
 }
 
