@@ -67,7 +67,7 @@ func runReproduce(args []string) error {
 	prof := fs.String("profile", "", "quick (default on the pure-Go backend) or paper (default on XLA)")
 	modelList := fs.String("models", "", "networks to run (default: the profile's)")
 	out := fs.String("out", "runs/reproduce", "output folder: weights/, PROTOCOL/MODEL.jsonl, PROTOCOL/report/")
-	weightsDir := fs.String("weights-dir", "", "where to find MODEL.safetensors or MODEL.pt (default OUT/weights); missing weights are trained")
+	weightsDir := fs.String("weights-dir", "", "where to find MODEL.safetensors or MODEL.pt (default OUT/weights); missing weights are trained with the network's recipe (fortune train --help)")
 	protocol := fs.String("protocol", "corrected", "corrected (our defaults), legacy (the authors' code) or both")
 	trials := fs.Int("trials", 0, "trials per variant and BER (default: the profile's)")
 	limit := fs.Int("limit", -1, "evaluation images (default: the profile's; 0: the whole split)")

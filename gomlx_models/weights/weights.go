@@ -68,7 +68,8 @@ func DefaultRecipe() Recipe {
 }
 
 // networkRecipes are the networks' own peak learning rates and batch sizes, where they differ
-// from DefaultRecipe's; the README's "Recipes" paragraph gives the runs that chose them.
+// from DefaultRecipe's; the README's paragraph "Each network's recipe" (under Training) gives
+// the runs that chose them.
 var networkRecipes = map[string]struct {
 	lr    float64
 	batch int
