@@ -74,7 +74,7 @@ var networkRecipes = map[string]struct {
 	lr    float64
 	batch int
 }{
-	"alexnet": {lr: 0.02, batch: 32},
+	"alexnet": {lr: 0.05, batch: 32},
 }
 
 // RecipeFor returns the recipe fortune train (without --lr and --batch) and fortune reproduce

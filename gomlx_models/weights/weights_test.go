@@ -164,8 +164,8 @@ func TestRecipeFor(t *testing.T) {
 			t.Errorf("%s has no recipe of its own but gets %+v", name, r)
 		}
 	}
-	if r := RecipeFor("alexnet"); r.BatchSize != 32 || r.LR != 0.02 {
-		t.Errorf("alexnet: batch %d lr %g, want 32 and 0.02", r.BatchSize, r.LR)
+	if r := RecipeFor("alexnet"); r.BatchSize != 32 || r.LR != 0.05 {
+		t.Errorf("alexnet: batch %d lr %g, want 32 and 0.05", r.BatchSize, r.LR)
 	}
 }
 
