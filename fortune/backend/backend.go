@@ -23,14 +23,16 @@
 // Nothing is ever downloaded: go-xla's automatic plugin installation is switched off.
 //
 // "go" means [GoConfig]: the pure-Go backend with an unlimited worker pool. Its default pool
-// (compute v0.1.2: 2×GOMAXPROCS slots) can deadlock: the executor runs each ready op in a
-// goroutine that holds a slot for the op's whole run, and a large MatMul inside the op waits in
-// workerspool.Saturate for a further slot without lending its own. When every slot is held by
-// such a MatMul (independent branches, as in Inception-v3, ResNet-18's shortcuts or any
-// backward pass, where dx and dW are independent; likelier under CPU load), all of them wait for
-// ever. With an unlimited pool starting an op never waits, and each Saturate waits only while a
-// task of its own runs (or after its work is done, for a signal that the last finishing task
-// passes on), so the cycle cannot form. A configuration "go:OPTIONS" is passed on as written.
+// (2×GOMAXPROCS slots in compute v0.1.2, unchanged in v0.1.4) can deadlock: the executor runs
+// each ready op in a goroutine that holds a slot for the op's whole run, and a large MatMul
+// inside the op waits in workerspool.Saturate for a further slot without lending its own. When
+// every slot is held by such a MatMul (independent branches, as in Inception-v3, ResNet-18's
+// shortcuts or any backward pass, where dx and dW are independent; likelier under CPU load),
+// all of them wait for ever. With an unlimited pool starting an op never waits, and each
+// Saturate waits only while a task of its own runs (or after its work is done, for a signal
+// that the last finishing task passes on), so the cycle cannot form. A configuration
+// "go:OPTIONS" is passed on as written. docs/compute-pool-deadlock.md reproduces the deadlock
+// in a 71-line program and proposes a fix upstream.
 //
 // # CUDA precision and determinism
 //
