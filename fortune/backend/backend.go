@@ -32,7 +32,7 @@
 // Saturate waits only while a task of its own runs (or after its work is done, for a signal
 // that the last finishing task passes on), so the cycle cannot form. A configuration
 // "go:OPTIONS" is passed on as written. docs/compute-pool-deadlock.md reproduces the deadlock
-// in a 71-line program and proposes a fix upstream.
+// in a short program and proposes a fix upstream.
 //
 // # CUDA precision and determinism
 //
