@@ -203,3 +203,71 @@ func TestBudgetReplanPoints(t *testing.T) {
 		t.Errorf("%d re-plans announced, want several", n)
 	}
 }
+
+// lateSlowingClock: 10 ms per step up to step 45, then 14 ms (steps that slow after the plan's
+// last re-plan within an epoch).
+func lateSlowingClock(step int) time.Duration {
+	if step <= 45 {
+		return constantClock(step)
+	}
+	return constantClock(45) + time.Duration(step-45)*14*time.Millisecond
+}
+
+// TestBudgetEndsAtEpochEnd replays the budget's bookkeeping (no training) for a run like
+// VGG-11's hour at lr 0.1 (results/2026-12-06-cpu-vgg11-hour): evaluations take as long as
+// several steps, and the steps slow a little after the plan, so that at an epoch's end the
+// budget holds no further step and evaluation. The run must end at that epoch's end, within
+// its budget, and say so; before, it took one more step and evaluated again past the budget.
+func TestBudgetEndsAtEpochEnd(t *testing.T) {
+	const (
+		budget   = 850 * time.Millisecond
+		perEpoch = 20
+		evalDur  = 50 * time.Millisecond
+	)
+	var out bytes.Buffer
+	tr := &trainer{cfg: Config{Epochs: 30, BatchSize: 12, Budget: budget}, perEpoch: perEpoch, total: 30 * perEpoch}
+	tr.prog = newProgress(&out, ProgressLines, 0, tr.cfg.Epochs, perEpoch, 0)
+	var evalsDone time.Duration
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tr.now = func() time.Time { return base.Add(lateSlowingClock(tr.step) + evalsDone) }
+	tr.started = tr.now()
+	for tr.step < tr.total { // run's loop, without the training; endEpoch's bookkeeping.
+		tr.step++
+		tr.planBudget()
+		if tr.step%perEpoch == 0 || tr.step == tr.total {
+			evalsDone += evalDur
+			tr.evalTime, tr.lastEval, tr.evals = tr.evalTime+evalDur, evalDur, tr.evals+1
+			tr.replanAtEpochEnd()
+		}
+	}
+	spent := lateSlowingClock(tr.total) + evalsDone
+	t.Logf("%d steps, %d evaluations, %s of a %s budget:\n%s", tr.total, tr.evals, spent, budget, out.String())
+	if tr.total%perEpoch != 0 {
+		t.Errorf("the run ends at step %d, %d steps past an epoch's end", tr.total, tr.total%perEpoch)
+	}
+	if spent > budget {
+		t.Errorf("the run takes %s of a %s budget", spent, budget)
+	}
+	if want := "the run ends at step " + strconv.Itoa(tr.total); !strings.Contains(out.String(), want) {
+		t.Errorf("the output does not say %q", want)
+	}
+}
+
+// TestBudgetEndsAtEpochEndRun: the same end in a real (tiny) run: the run stops at the epoch's
+// end, returns its weights and result, and its checkpoint reads as finished.
+func TestBudgetEndsAtEpochEndRun(t *testing.T) {
+	cfg, ds := budgetConfig(lateSlowingClock(60) + 5*time.Millisecond) // 20 steps per epoch.
+	cfg.CheckpointPath = filepath.Join(t.TempDir(), "end.safetensors")
+	res, out := trainWithClock(t, goBackend(t), &tinyModel{classes: 3}, ds, cfg, lateSlowingClock)
+	t.Logf("output:\n%s", out)
+	if res.Steps != 60 || res.PlannedSteps != 60 || res.Params == nil {
+		t.Errorf("ran %d of %d planned steps (weights returned: %v), want 60 of 60", res.Steps, res.PlannedSteps, res.Params != nil)
+	}
+	st, err := ReadStatus(cfg.CheckpointPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Finished() || st.Step != 60 {
+		t.Errorf("checkpoint status %+v: not finished at step 60", st)
+	}
+}

@@ -482,7 +482,7 @@ func (t *trainer) planBudget() {
 // BudgetProbeSteps steps (a resumed run's first epoch end may come too soon).
 func (t *trainer) replanAtEpochEnd() {
 	if t.cfg.Budget > 0 && t.planned && t.step < t.total && t.timedSteps() >= BudgetProbeSteps {
-		t.plan()
+		t.planAt(true)
 	}
 }
 
@@ -499,7 +499,13 @@ func isPowerOfTwo(n int) bool { return n > 0 && n&(n-1) == 0 }
 // training image's time per evaluation image. The total is at least one more step and at most
 // Epochs epochs. The first plan is announced; a re-plan only when it changes the total by more
 // than 1%.
-func (t *trainer) plan() {
+func (t *trainer) plan() { t.planAt(false) }
+
+// planAt is [trainer.plan]; at an epoch's end (its evaluation done, the weights evaluated) a run
+// whose budget holds no further step with the evaluation it entails ends there (and says so),
+// where elsewhere the total is at least one more step: a step at the schedule's end, past the
+// budget, followed by an evaluation of the whole test set would only spend time.
+func (t *trainer) planAt(epochEnd bool) {
 	now := t.now()
 	timed := t.timedSteps()
 	perStep := max((now.Sub(t.probeStart)-t.evalTime)/time.Duration(timed), 1)
@@ -517,11 +523,17 @@ func (t *trainer) plan() {
 		n = int((left - time.Duration(evals)*perEval) / perStep)
 	}
 	old, first := t.total, !t.planned
-	t.total = min(t.cfg.Epochs*t.perEpoch, t.step+max(n, 1))
+	least := 1
+	if epochEnd {
+		least = 0
+	}
+	t.total = min(t.cfg.Epochs*t.perEpoch, t.step+max(n, least))
 	t.planned = true
 	t.prog.setTotal(t.total)
 	epochs := float64(t.total) / float64(t.perEpoch)
 	switch {
+	case t.total == t.step:
+		t.prog.message("budget %s: spent; the run ends at step %d (%.2f epochs)", t.cfg.Budget, t.total, epochs)
 	case first:
 		t.prog.message("budget %s: %s per step, planned %d steps (%.2f epochs)", t.cfg.Budget,
 			perStep.Round(time.Millisecond), t.total, epochs)
