@@ -213,6 +213,42 @@ func lateSlowingClock(step int) time.Duration {
 	return constantClock(45) + time.Duration(step-45)*14*time.Millisecond
 }
 
+// replayWithEvals replays a budgeted run's bookkeeping (no training) with steps timed by clock
+// and an evaluation of evalDur at each epoch's end and at the end, as endEpoch does; it returns
+// the trainer, the time the run took and its output.
+func replayWithEvals(budget time.Duration, perEpoch int, evalDur time.Duration, clock func(step int) time.Duration) (*trainer, time.Duration, string) {
+	var out bytes.Buffer
+	tr := &trainer{cfg: Config{Epochs: 30, BatchSize: 12, Budget: budget}, perEpoch: perEpoch, total: 30 * perEpoch}
+	tr.prog = newProgress(&out, ProgressLines, 0, tr.cfg.Epochs, perEpoch, 0)
+	var evalsDone time.Duration
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tr.now = func() time.Time { return base.Add(clock(tr.step) + evalsDone) }
+	tr.started = tr.now()
+	for tr.step < tr.total { // run's loop, without the training.
+		tr.step++
+		tr.planBudget()
+		if tr.step%perEpoch == 0 || tr.step == tr.total {
+			evalsDone += evalDur
+			tr.evalTime, tr.lastEval, tr.evals = tr.evalTime+evalDur, evalDur, tr.evals+1
+			tr.replanAtEpochEnd()
+		}
+	}
+	return tr, clock(tr.total) + evalsDone, out.String()
+}
+
+// TestBudgetCountsEvaluations: a run whose end is an epoch's end evaluates once there, not
+// twice. At 10 ms per step and 50 ms per evaluation, a 780 ms budget holds three epochs of 20
+// steps and their three evaluations (750 ms); counting the end's evaluation twice planned 58
+// steps (730 ms), two short of the epoch's end.
+func TestBudgetCountsEvaluations(t *testing.T) {
+	const budget = 780 * time.Millisecond
+	tr, spent, out := replayWithEvals(budget, 20, 50*time.Millisecond, constantClock)
+	t.Logf("%d steps, %d evaluations, %s of a %s budget:\n%s", tr.total, tr.evals, spent, budget, out)
+	if tr.total != 60 || tr.evals != 3 || spent > budget {
+		t.Errorf("%d steps, %d evaluations, %s of a %s budget; want 60 steps, 3 evaluations", tr.total, tr.evals, spent, budget)
+	}
+}
+
 // TestBudgetEndsAtEpochEnd replays the budget's bookkeeping (no training) for a run like
 // VGG-11's hour at lr 0.1 (results/2026-12-06-cpu-vgg11-hour): evaluations take as long as
 // several steps, and the steps slow a little after the plan, so that at an epoch's end the
@@ -224,31 +260,15 @@ func TestBudgetEndsAtEpochEnd(t *testing.T) {
 		perEpoch = 20
 		evalDur  = 50 * time.Millisecond
 	)
-	var out bytes.Buffer
-	tr := &trainer{cfg: Config{Epochs: 30, BatchSize: 12, Budget: budget}, perEpoch: perEpoch, total: 30 * perEpoch}
-	tr.prog = newProgress(&out, ProgressLines, 0, tr.cfg.Epochs, perEpoch, 0)
-	var evalsDone time.Duration
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tr.now = func() time.Time { return base.Add(lateSlowingClock(tr.step) + evalsDone) }
-	tr.started = tr.now()
-	for tr.step < tr.total { // run's loop, without the training; endEpoch's bookkeeping.
-		tr.step++
-		tr.planBudget()
-		if tr.step%perEpoch == 0 || tr.step == tr.total {
-			evalsDone += evalDur
-			tr.evalTime, tr.lastEval, tr.evals = tr.evalTime+evalDur, evalDur, tr.evals+1
-			tr.replanAtEpochEnd()
-		}
-	}
-	spent := lateSlowingClock(tr.total) + evalsDone
-	t.Logf("%d steps, %d evaluations, %s of a %s budget:\n%s", tr.total, tr.evals, spent, budget, out.String())
+	tr, spent, out := replayWithEvals(budget, perEpoch, evalDur, lateSlowingClock)
+	t.Logf("%d steps, %d evaluations, %s of a %s budget:\n%s", tr.total, tr.evals, spent, budget, out)
 	if tr.total%perEpoch != 0 {
 		t.Errorf("the run ends at step %d, %d steps past an epoch's end", tr.total, tr.total%perEpoch)
 	}
 	if spent > budget {
 		t.Errorf("the run takes %s of a %s budget", spent, budget)
 	}
-	if want := "the run ends at step " + strconv.Itoa(tr.total); !strings.Contains(out.String(), want) {
+	if want := "the run ends at step " + strconv.Itoa(tr.total); !strings.Contains(out, want) {
 		t.Errorf("the output does not say %q", want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -495,7 +496,7 @@ func isPowerOfTwo(n int) bool { return n > 0 && n&(n-1) == 0 }
 // plan sets the run's total to the steps the rest of the budget holds. The step time is that of
 // the steps timed since the probe began, checkpoints and the batch loader's stalls included,
 // the evaluations' time excluded; the evaluations the steps entail (one per epoch end and one
-// at the end) are counted apart, at the latest one's time, or, before any, at a third of a
+// at the end, unless the end is an epoch's end) are counted apart, at the latest one's time, or, before any, at a third of a
 // training image's time per evaluation image. The total is at least one more step and at most
 // Epochs epochs. The first plan is announced; a re-plan only when it changes the total by more
 // than 1%.
@@ -517,11 +518,18 @@ func (t *trainer) planAt(epochEnd bool) {
 	case t.cfg.Eval != nil:
 		perEval = perStep * time.Duration(t.cfg.Eval.Len()) / time.Duration(3*t.cfg.BatchSize)
 	}
-	n := int(left / perStep)
-	for range 3 { // The evaluations depend on n: a few rounds settle it.
-		evals := (t.step+n)/t.perEpoch - t.step/t.perEpoch + 1
-		n = int((left - time.Duration(evals)*perEval) / perStep)
+	// cost is the time of n more steps and of the evaluations they entail: one at each epoch's
+	// end they reach, and one at their end unless that is an epoch's end too. It grows with n,
+	// so the largest n the budget holds is found by bisection (-1: not even n = 0).
+	cost := func(n int) time.Duration {
+		end := t.step + n
+		evals := end/t.perEpoch - t.step/t.perEpoch
+		if end%t.perEpoch != 0 {
+			evals++
+		}
+		return time.Duration(n)*perStep + time.Duration(evals)*perEval
 	}
+	n := sort.Search(t.cfg.Epochs*t.perEpoch-t.step+1, func(k int) bool { return cost(k) > left }) - 1
 	old, first := t.total, !t.planned
 	least := 1
 	if epochEnd {
