@@ -483,7 +483,7 @@ func (t *trainer) planBudget() {
 // BudgetProbeSteps steps (a resumed run's first epoch end may come too soon).
 func (t *trainer) replanAtEpochEnd() {
 	if t.cfg.Budget > 0 && t.planned && t.step < t.total && t.timedSteps() >= BudgetProbeSteps {
-		t.planAt(true)
+		t.plan()
 	}
 }
 
@@ -496,17 +496,14 @@ func isPowerOfTwo(n int) bool { return n > 0 && n&(n-1) == 0 }
 // plan sets the run's total to the steps the rest of the budget holds. The step time is that of
 // the steps timed since the probe began, checkpoints and the batch loader's stalls included,
 // the evaluations' time excluded; the evaluations the steps entail (one per epoch end and one
-// at the end, unless the end is an epoch's end) are counted apart, at the latest one's time, or, before any, at a third of a
-// training image's time per evaluation image. The total is at least one more step and at most
-// Epochs epochs. The first plan is announced; a re-plan only when it changes the total by more
-// than 1%.
-func (t *trainer) plan() { t.planAt(false) }
-
-// planAt is [trainer.plan]; at an epoch's end (its evaluation done, the weights evaluated) a run
-// whose budget holds no further step with the evaluation it entails ends there (and says so),
-// where elsewhere the total is at least one more step: a step at the schedule's end, past the
-// budget, followed by an evaluation of the whole test set would only spend time.
-func (t *trainer) planAt(epochEnd bool) {
+// at the end, unless the end is an epoch's end) are counted apart, at the latest one's time,
+// or, before any, at a third of a training image's time per evaluation image. The total is at
+// most Epochs epochs, and at least one more step except at an epoch's end: a run whose budget
+// holds no further step with its evaluation ends there (and says so), where a step at the
+// schedule's end followed by another evaluation of the whole test set would only spend time
+// past the budget. The first plan is announced; a re-plan only when it changes the total by
+// more than 1%.
+func (t *trainer) plan() {
 	now := t.now()
 	timed := t.timedSteps()
 	perStep := max((now.Sub(t.probeStart)-t.evalTime)/time.Duration(timed), 1)
@@ -532,7 +529,7 @@ func (t *trainer) planAt(epochEnd bool) {
 	n := sort.Search(t.cfg.Epochs*t.perEpoch-t.step+1, func(k int) bool { return cost(k) > left }) - 1
 	old, first := t.total, !t.planned
 	least := 1
-	if epochEnd {
+	if t.step%t.perEpoch == 0 {
 		least = 0
 	}
 	t.total = min(t.cfg.Epochs*t.perEpoch, t.step+max(n, least))
