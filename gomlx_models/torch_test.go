@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -148,5 +150,24 @@ func TestTorchEquivalence(t *testing.T) {
 				t.Errorf("%d updated stats from Go, %d from PyTorch, want 60", len(stats), nStats)
 			}
 		})
+	}
+}
+
+// TestBenchTorchMatMul runs testdata/bench_torch.py --matmul, PyTorch's side of the product that
+// scripts/bench-vs-pytorch.py sets beside the Go backend's (nn.BenchmarkMatMul), and checks the
+// line that script reads: a positive rate in GFLOP/s.
+func TestBenchTorchMatMul(t *testing.T) {
+	requireTorch(t)
+	out, err := exec.Command(torchtest.Python, filepath.Join("testdata", "bench_torch.py"),
+		"--matmul", "--threads", "1", "--iters", "1").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench_torch.py --matmul: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`(?m)^matmul 2048: ([\d.]+) GFLOP/s$`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("bench_torch.py --matmul printed no \"matmul 2048: … GFLOP/s\" line:\n%s", out)
+	}
+	if r, err := strconv.ParseFloat(string(m[1]), 64); err != nil || r <= 0 {
+		t.Fatalf("bench_torch.py --matmul: rate %q is not a positive number", m[1])
 	}
 }

@@ -3,9 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,32 +21,7 @@ func TestPoolDeadlockReport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a program (about 30 s)")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the go command is needed: %v", err)
-		}
-		t.Skipf("the go command is needed: %v", err)
-	}
-	doc, err := os.ReadFile(deadlockReport)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(doc), "```go\n")
-	src, _, ok2 := strings.Cut(rest, "\n```")
-	if !ok || !ok2 {
-		t.Fatalf("%s: no ```go block", deadlockReport)
-	}
-	dir := t.TempDir()
-	main := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(main, []byte(src+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "poolhang")
-	// Built from this package's folder, so that the module's go.mod resolves the imports.
-	if out, err := exec.Command(goTool, "build", "-o", bin, main).CombinedOutput(); err != nil {
-		t.Fatalf("building the program of %s: %v\n%s", deadlockReport, err, out)
-	}
+	bin := buildReportProgram(t, deadlockReport, "poolhang")
 	run := func(config string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
@@ -70,12 +43,4 @@ func TestPoolDeadlockReport(t *testing.T) {
 			"if compute no longer hangs here, update %s and GoConfig's documentation; output:\n%s",
 			err, deadlockReport, tail(out, 2000))
 	}
-}
-
-// tail is the last n bytes of s.
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }

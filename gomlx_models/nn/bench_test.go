@@ -110,6 +110,22 @@ func BenchmarkMatMulLayout(b *testing.B) {
 	}
 }
 
+// BenchmarkMatMul is the pure-Go backend's MatMul on a square float32 product (2048×2048 by
+// 2048×2048), in GFLOP/s: the kernel every convolution and dense layer here ends in, so its speed
+// against the machine's BLAS sets how this backend compares with PyTorch on a given CPU.
+// scripts/bench-vs-pytorch.py runs it beside PyTorch's product on one thread and on two (set
+// GOMAXPROCS: go test's -cpu 1 left it on two threads here):
+//
+//	GOMAXPROCS=1 GOEXPERIMENT=simd go test ./gomlx_models/nn -run '^$' -bench 'MatMul$'
+func BenchmarkMatMul(b *testing.B) {
+	const n = 2048
+	r := rand.New(rand.NewPCG(1, 2))
+	_, x := randTensor(r, n, n)
+	_, y := randTensor(r, n, n)
+	benchGraph(b, func(g *Graph, in []*Node) []*Node { return []*Node{MatMul(in[0], in[1])} }, x, y)
+	b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
 // BenchmarkPerChannel compares, on the pure-Go backend, the per-channel ops of batch norm on a
 // (64, 32, 32, 64) activation (half of ResNet-18's first batch, as the training step splits
 // it): x·scale + shift with the (1, 1, 1, C) views the backend broadcasts against the

@@ -5,12 +5,14 @@ same batch sizes (100; AlexNet 20), eval mode, no_grad, random weights, 2 thread
 call excluded. With --train it measures SGD training steps instead, to compare with
 go test ./gomlx_models/train -bench TrainStep: train mode, batch 128 (AlexNet 32), cross-entropy,
 SGD with momentum 0.9 and weight decay 5e-4, a fixed random batch, one warm-up step excluded. It prints wall-clock images/s and the process CPU seconds per batch (the Go
-benchmark's cpu-s/op), which is less sensitive to other load on a shared machine.
+benchmark's cpu-s/op), which is less sensitive to other load on a shared machine. With --matmul
+it times only a square float32 product (2048×2048 by 2048×2048, the mean of --iters after a warm-up)
+and prints its GFLOP/s, to compare with go test ./gomlx_models/nn -bench 'MatMul$'.
 
 With --no-mkldnn PyTorch's oneDNN (MKL-DNN) kernels are switched off, so convolutions take its
 generic path (im2col + the BLAS it was built with; "generic" in Debian's build).
 
-Usage: /usr/bin/python3 bench_torch.py [--threads 2] [--iters 3] [--no-mkldnn] [--train] [ARCH ...]
+Usage: /usr/bin/python3 bench_torch.py [--threads 2] [--iters 3] [--no-mkldnn] [--train | --matmul] [ARCH ...]
 """
 
 import argparse
@@ -45,12 +47,23 @@ def time_training(model, x, y, iters):
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def time_matmul(n, iters):
+    """Returns the mean wall seconds of iters products of two random n×n float32 matrices."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        a @ b
+    return (time.perf_counter() - t0) / iters
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--no-mkldnn", action="store_true", help="switch off oneDNN (MKL-DNN) kernels")
     ap.add_argument("--train", action="store_true", help="time SGD training steps instead of inference")
+    ap.add_argument("--matmul", action="store_true", help="time a 2048×2048 float32 product instead")
     ap.add_argument("archs", nargs="*", default=list(ARCHS))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -59,6 +72,10 @@ def main():
     gen = torch.Generator().manual_seed(1)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"mkldnn {torch.backends.mkldnn.enabled and torch.backends.mkldnn.is_available()}")
+    if args.matmul:
+        n = 2048
+        print(f"matmul {n}: {2 * n ** 3 / time_matmul(n, args.iters) / 1e9:.1f} GFLOP/s", flush=True)
+        return
     for arch in args.archs:
         ctor, shape = ARCHS[arch]
         model = ctor()
