@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/fortune-go/fortune/internal/testenv"
 )
 
 // realCIFAR10Dir returns the real CIFAR-10 copy: $FORTUNE_CIFAR10_DIR, or shared/data/
@@ -46,7 +48,7 @@ func realFashionMNIST(t testing.TB, split Split, skip bool) *Images {
 	}
 	if !hasFashionMNIST(dir, &officialFashionMNIST) {
 		why := "no real Fashion-MNIST in " + dir + " (install Debian's dataset-fashion-mnist)"
-		if skip || os.Getenv("CI") == "true" {
+		if skip || testenv.InCI() {
 			requireOrSkip(t, why)
 		}
 		t.Log(why)

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/fortune-go/fortune/internal/testenv"
 )
 
 // pillowScript resizes the images on stdin with Pillow. argv[1] is a JSON list of jobs
@@ -81,10 +82,7 @@ func pillowResize(t *testing.T, jobs []resizeJob) [][]uint8 {
 // present).
 func requireOrSkip(t testing.TB, why string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true and a prerequisite is missing: %s", why)
-	}
-	t.Skip(why)
+	testenv.SkipOrFail(t, "%s", why)
 }
 
 func randomImage(rng *rand.Rand, n int, kind int) []uint8 {

@@ -7,6 +7,8 @@ import (
 	"math"
 	"os/exec"
 	"testing"
+
+	"github.com/fortune-go/fortune/internal/testenv"
 )
 
 // torchScript reproduces a PyTorch input pipeline on the uint8 NCHW images on stdin, as
@@ -39,11 +41,11 @@ sys.stdout.buffer.write(b"".join(out))
 
 // TestInputsMatchTorch compares AlexNetInput on real Fashion-MNIST images and CIFAR10Input on
 // real CIFAR-10 images with the same chains run by Pillow and torch, bit for bit. It is skipped
-// (also under CI) when /usr/bin/python3 lacks torch or numpy: TestResizeMatchesPillow,
-// TestAlexNetInput and TestCIFAR10Input cover the same ground separately.
+// when /usr/bin/python3 lacks torch, numpy or Pillow (CI installs them: it fails there), where
+// TestResizeMatchesPillow, TestAlexNetInput and TestCIFAR10Input cover the same ground separately.
 func TestInputsMatchTorch(t *testing.T) {
 	if err := exec.Command(systemPython, "-c", "import torch, numpy, PIL").Run(); err != nil {
-		t.Skip("no torch/numpy/PIL for " + systemPython)
+		testenv.SkipOrFail(t, "no torch/numpy/PIL for %s: %v", systemPython, err)
 	}
 	t.Run("AlexNet", func(t *testing.T) {
 		compareWithTorch(t, realFashionMNIST(t, Legacy, true), AlexNetInput(), 227)

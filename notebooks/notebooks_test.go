@@ -39,6 +39,8 @@ import (
 
 	// Imported for go test's cache only: see the package comment.
 	_ "github.com/fortune-go/fortune/notebooks/nbkit"
+
+	"github.com/fortune-go/fortune/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "write the executed notebooks (with outputs) back into the notebooks folder")
@@ -181,11 +183,7 @@ func tools(t *testing.T) (jupyter string, env []string) {
 	t.Helper()
 	missing := func(format string, args ...any) {
 		t.Helper()
-		msg := fmt.Sprintf(format, args...) + " (see notebooks/README.md or .ci/install-notebooks.sh)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testenv.SkipOrFail(t, "%s (see notebooks/README.md or .ci/install-notebooks.sh)", fmt.Sprintf(format, args...))
 	}
 	path := os.Getenv("PATH")
 	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {

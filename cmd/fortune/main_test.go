@@ -16,6 +16,7 @@ import (
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 	"github.com/fortune-go/fortune/gomlx_models/train"
+	"github.com/fortune-go/fortune/internal/testenv"
 )
 
 // TestMain lets the tests run this binary as the fortune command (FORTUNE_AS_MAIN=1).
@@ -81,10 +82,7 @@ func TestFlagErrors(t *testing.T) {
 // fashionMNISTOrSkip skips without the Debian Fashion-MNIST files, except under CI=true.
 func fashionMNISTOrSkip(t *testing.T) {
 	if _, err := os.Stat("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Fashion-MNIST missing under CI: %v", err)
-		}
-		t.Skipf("Fashion-MNIST not installed: %v", err)
+		testenv.SkipOrFail(t, "Fashion-MNIST not installed: %v", err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	models "github.com/fortune-go/fortune/gomlx_models"
 	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 	"github.com/fortune-go/fortune/gomlx_models/train"
+	"github.com/fortune-go/fortune/internal/testenv"
 )
 
 // TestFind: the rule uses a plain MODEL.safetensors in --weights-dir and a
@@ -174,10 +175,7 @@ func TestRecipeFor(t *testing.T) {
 func TestFindOrTrainTrainsOnce(t *testing.T) {
 	m, _ := models.New("lenet5")
 	if _, err := data.ForModel(context.Background(), m.Dataset(), m.InputShape(), data.Test, nil); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Fashion-MNIST: %v", err)
-		}
-		t.Skipf("Fashion-MNIST: %v", err)
+		testenv.SkipOrFail(t, "Fashion-MNIST: %v", err)
 	}
 	b, _ := backend.Must("go")
 	defer b.Finalize()

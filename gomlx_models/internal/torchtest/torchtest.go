@@ -6,13 +6,14 @@ package torchtest
 import (
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/fortune-go/fortune/internal/testenv"
 )
 
 // Python is Debian's interpreter with python3-torch; the `python3` on PATH may lack torch.
@@ -25,11 +26,7 @@ func Require(t *testing.T) {
 	if err == nil {
 		return
 	}
-	msg := fmt.Sprintf("%s cannot import torch: %v\n%s", Python, err, out)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testenv.SkipOrFail(t, "%s cannot import torch: %v\n%s", Python, err, out)
 }
 
 // stEntry is one tensor of a safetensors header.
