@@ -14,7 +14,7 @@ Each round also times one square float32 product (2048×2048 by 2048×2048) on e
 thread and on two: the Go benchmark BenchmarkMatMul of ./gomlx_models/nn (GOMAXPROCS=1 and 2) and
 bench_torch.py --matmul. Every layer of these networks ends in such a product, so the two
 libraries' GFLOP/s there tell how far a machine favours one side before any network runs (the
-ratios below moved from 1.16x to 0.38x on ResNet-18 between two machines of the same kind).
+ratios below moved from 1.16x to 0.40x on ResNet-18 inference between two machines of the same kind).
 It prints each round, then the median images/s and the median CPU seconds per batch (less
 sensitive to other load on a shared machine) of each, the ratios (above 1 favours Go), and the
 products' median GFLOP/s.
