@@ -75,7 +75,8 @@ def run(cmd, env=None):
 def matmul_bench(iters):
     """Returns {"go 1", "go 2", "torch 1", "torch 2": GFLOP/s} of a 2048×2048 product (threads)."""
     res = {}
-    for threads in (1, 2):  # GOMAXPROCS, not go test's -cpu, which left both runs on two threads.
+    # One go test per thread count: with go test -cpu 1,2 both runs gave the rate of one of them.
+    for threads in (1, 2):
         out = run(["go", "test", "./gomlx_models/nn", "-run", "^$", "-bench", "MatMul$",
                    "-benchtime", f"{iters}x", "-count", "1"],
                   env=dict(os.environ, GOEXPERIMENT="simd", GOMAXPROCS=str(threads)))

@@ -113,8 +113,9 @@ func BenchmarkMatMulLayout(b *testing.B) {
 // BenchmarkMatMul is the pure-Go backend's MatMul on a square float32 product (2048×2048 by
 // 2048×2048), in GFLOP/s: the kernel every convolution and dense layer here ends in, so its speed
 // against the machine's BLAS sets how this backend compares with PyTorch on a given CPU.
-// scripts/bench-vs-pytorch.py runs it beside PyTorch's product on one thread and on two (set
-// GOMAXPROCS: go test's -cpu 1 left it on two threads here):
+// scripts/bench-vs-pytorch.py runs it beside PyTorch's product on one thread and on two, one go
+// test per thread count (with -cpu 1,2 both runs gave two threads' rate here, with -cpu 2,1 both
+// one thread's; -cpu 1 alone or GOMAXPROCS=1 gives one thread's):
 //
 //	GOMAXPROCS=1 GOEXPERIMENT=simd go test ./gomlx_models/nn -run '^$' -bench 'MatMul$'
 func BenchmarkMatMul(b *testing.B) {
