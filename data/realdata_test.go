@@ -33,7 +33,7 @@ func realCIFAR10Dir(t testing.TB) string {
 			break
 		}
 	}
-	requireOrSkip(t, "no real CIFAR-10 copy (set FORTUNE_CIFAR10_DIR or provide shared/data/"+CIFAR10DirName+")")
+	testenv.SkipOrFail(t, "no real CIFAR-10 copy (set FORTUNE_CIFAR10_DIR or provide shared/data/%s)", CIFAR10DirName)
 	return ""
 }
 
@@ -49,7 +49,7 @@ func realFashionMNIST(t testing.TB, split Split, skip bool) *Images {
 	if !hasFashionMNIST(dir, &officialFashionMNIST) {
 		why := "no real Fashion-MNIST in " + dir + " (install Debian's dataset-fashion-mnist)"
 		if skip || testenv.InCI() {
-			requireOrSkip(t, why)
+			testenv.SkipOrFail(t, "%s", why)
 		}
 		t.Log(why)
 		return nil

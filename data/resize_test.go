@@ -43,7 +43,7 @@ type resizeJob struct {
 func pillowResize(t *testing.T, jobs []resizeJob) [][]uint8 {
 	t.Helper()
 	if err := exec.Command(systemPython, "-c", "import PIL").Run(); err != nil {
-		requireOrSkip(t, "no "+systemPython+" with PIL (Debian python3-pil): "+err.Error())
+		testenv.SkipOrFail(t, "no %s with PIL (Debian python3-pil): %v", systemPython, err)
 	}
 	ver, _ := exec.Command(systemPython, "-c", "import PIL; print(PIL.__version__, end='')").Output()
 	t.Logf("Pillow %s", ver)
@@ -76,13 +76,6 @@ func pillowResize(t *testing.T, jobs []resizeJob) [][]uint8 {
 		}
 	}
 	return res
-}
-
-// requireOrSkip skips the test, or fails it when CI=true (where every prerequisite must be
-// present).
-func requireOrSkip(t testing.TB, why string) {
-	t.Helper()
-	testenv.SkipOrFail(t, "%s", why)
 }
 
 func randomImage(rng *rand.Rand, n int, kind int) []uint8 {

@@ -27,12 +27,12 @@ func TestGPUScriptDryRun(t *testing.T) {
 	}
 	for _, tool := range []string{"bash", "go", "tar"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFailCI(t, tool+" not found")
+			testenv.SkipOrFail(t, "%s not found", tool)
 		}
 	}
 	fashion := fashionMNISTDir()
 	if fashion == "" {
-		skipOrFailCI(t, "no Fashion-MNIST .gz files: set FORTUNE_DATA")
+		testenv.SkipOrFail(t, "no Fashion-MNIST .gz files: set FORTUNE_DATA")
 	}
 	scripts, err := filepath.Abs("../../scripts")
 	if err != nil {
@@ -142,12 +142,6 @@ func TestGPUScriptDryRun(t *testing.T) {
 			break
 		}
 	}
-}
-
-// skipOrFailCI skips the test, or fails it under CI=true.
-func skipOrFailCI(t *testing.T, why string) {
-	t.Helper()
-	testenv.SkipOrFail(t, "%s", why)
 }
 
 // fashionMNISTDir returns a folder holding the four Fashion-MNIST .gz files, searched as the

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fortune-go/fortune/internal/testenv"
 )
 
 // TestGPUStage splits a folder with scripts/gpu-stage.sh into parts small enough to force
@@ -17,7 +19,7 @@ import (
 func TestGPUStage(t *testing.T) {
 	for _, tool := range []string{"bash", "tar", "split", "sha256sum"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFailCI(t, tool+" not found")
+			testenv.SkipOrFail(t, "%s not found", tool)
 		}
 	}
 	script, err := filepath.Abs("../../scripts/gpu-stage.sh")
