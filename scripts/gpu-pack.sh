@@ -3,11 +3,12 @@
 #
 #   scripts/gpu-pack.sh [DIR]        # DIR defaults to gpu-pack (git-ignored)
 #
-# It builds DIR/fortune (static enough to need only libc there) and copies the four Fashion-MNIST
-# .gz files into DIR/data/fashion-mnist/, so that FORTUNE_DATA=DIR/data finds them. The files are
-# searched where the fortune command searches them: $FORTUNE_DATA/fashion-mnist, $FORTUNE_DATA,
-# the user cache (…/fortune/fashion-mnist) and /usr/share/datasets/fashion-mnist. It prints the
-# total size and fails above 60 MiB (a device call carries at most 64 MiB with the working tree).
+# It builds DIR/fortune (static enough to need only libc there; stamped with the checkout's
+# revision) and copies the four Fashion-MNIST .gz files into DIR/data/fashion-mnist/, so that
+# FORTUNE_DATA=DIR/data finds them. The files are searched where the fortune command searches
+# them: $FORTUNE_DATA/fashion-mnist, $FORTUNE_DATA, the user cache (…/fortune/fashion-mnist) and
+# /usr/share/datasets/fashion-mnist. It prints the total size and fails above 60 MiB (a device
+# call carries at most 64 MiB with the working tree).
 # Ship DIR with the run tool's `carry` (e.g. carry: ["gpu-pack"]).
 set -euo pipefail
 
@@ -18,8 +19,15 @@ dir=$(cd "$dir" && pwd)
 limit=$((60 * 1024 * 1024))
 files=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz)
 
-echo "building $dir/fortune"
-(cd "$root" && CGO_ENABLED=1 GOEXPERIMENT=simd go build -trimpath -ldflags='-s -w' -o "$dir/fortune" ./cmd/fortune)
+# The binary must carry its revision (vcs.revision, vcs.modified): the device's copy of the working
+# tree has no .git for the fortune command to ask, and some machines' go env sets
+# GOFLAGS=-buildvcs=false, which the flag below overrides inside a git checkout.
+vcs=-buildvcs=auto
+if git -C "$root" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
+  vcs=-buildvcs=true
+fi
+echo "building $dir/fortune ($vcs)"
+(cd "$root" && CGO_ENABLED=1 GOEXPERIMENT=simd go build "$vcs" -trimpath -ldflags='-s -w' -o "$dir/fortune" ./cmd/fortune)
 
 cache=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/fortune
 candidates=()

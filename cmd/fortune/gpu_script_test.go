@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,8 @@ import (
 // leave at most 8 files in OUT (what a device call hands back) and pack each protocol's JSONL and
 // report, and the trained weights' hash. Then, with FORTUNE_DEADLINE, a campaign too long for it
 // must be cut, pack what it finished, not be marked done, and go on from its JSONL in the next
-// run. It skips without bash, go or Fashion-MNIST, except under CI=true, where it fails.
+// run. The packed binary must carry its commit, even under GOFLAGS=-buildvcs=false. It skips
+// without bash, go or Fashion-MNIST, except under CI=true, where it fails.
 func TestGPUScriptDryRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the fortune binary: skipped with -short")
@@ -41,7 +43,9 @@ func TestGPUScriptDryRun(t *testing.T) {
 	tmp := t.TempDir()
 	pack, out, work := filepath.Join(tmp, "pack"), filepath.Join(tmp, "out"), filepath.Join(tmp, "work")
 
-	env := append(os.Environ(), "FORTUNE_DATA="+fashion)
+	// GOFLAGS=-buildvcs=false, as some machines' go env sets it: the script must stamp the
+	// revision all the same, for the device's copy of the tree has no .git to ask.
+	env := append(os.Environ(), "FORTUNE_DATA="+fashion, "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -buildvcs=false"))
 	start := time.Now()
 	c := exec.Command("bash", filepath.Join(scripts, "gpu-pack.sh"), pack)
 	c.Env = env
@@ -49,6 +53,14 @@ func TestGPUScriptDryRun(t *testing.T) {
 		t.Fatalf("gpu-pack.sh: %v\n%s", err, b)
 	}
 	t.Logf("gpu-pack.sh: %v", time.Since(start).Round(time.Second))
+	if exec.Command("git", "-C", scripts, "rev-parse", "--is-inside-work-tree").Run() == nil {
+		c := exec.Command(filepath.Join(pack, "fortune"), "version")
+		c.Dir = tmp // outside the checkout: only a stamped revision can name the commit
+		b, err := c.CombinedOutput()
+		if err != nil || !regexp.MustCompile(`revision [0-9a-f]{40} `).Match(b) || strings.Contains(string(b), "read with git") {
+			t.Errorf("the packed binary does not carry its revision (fortune version: %v):\n%s", err, b)
+		}
+	}
 
 	start = time.Now()
 	c = exec.Command("bash", filepath.Join(scripts, "gpu-reproduce.sh"), "--dry-run")

@@ -146,7 +146,7 @@ func (b Build) String() string {
 	}
 	parts := []string{or(b.Module, "unknown module") + " " + or(b.ModuleVersion, "(unknown version)")}
 	if b.Revision == "" {
-		parts = append(parts, "revision unknown (not stamped by the toolchain and not run inside the module's git checkout)")
+		parts = append(parts, "revision unknown (not stamped by the toolchain, e.g. built with -buildvcs=false, and not run inside the module's git checkout)")
 	} else {
 		rev := "revision " + b.Revision
 		if b.RevisionTime != "" {
