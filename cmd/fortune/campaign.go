@@ -134,6 +134,9 @@ func (o *campaignOptions) prepare(c *common) (campaign.Setup, campaign.Settings,
 	if err != nil {
 		return campaign.Setup{}, s, err
 	}
+	if s.WeightsFile, err = campaign.IdentifyWeights(o.weights); err != nil {
+		return campaign.Setup{}, s, err
+	}
 	b, info, err := c.open()
 	if err != nil {
 		return campaign.Setup{}, s, err

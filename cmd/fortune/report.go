@@ -99,8 +99,8 @@ func writeReport(results []string, out string, pm metrics.PDropModel) ([]string,
 		if code == "" {
 			code = "unknown (results file without provenance)"
 		}
-		prov.Settings[label] = fmt.Sprintf("weights=%s eval=%s placement=%s sign_negate=%t legacy_layers=%t legacy_clamp=%t per_tensor=%t dropout=%t trials=%d half_width=%g results_code=%s",
-			s.Weights, s.Eval, s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp, s.PerTensor, s.LegacyDropout, s.Trials, s.HalfWidth, code)
+		prov.Settings[label] = fmt.Sprintf("weights=%s (%s) eval=%s placement=%s sign_negate=%t legacy_layers=%t legacy_clamp=%t per_tensor=%t dropout=%t trials=%d half_width=%g results_code=%s",
+			s.Weights, s.WeightsFile, s.Eval, s.Placement, s.SignNegate, s.LegacyLayers, s.LegacyClamp, s.PerTensor, s.LegacyDropout, s.Trials, s.HalfWidth, code)
 		r, err := report.CampaignRows(recs, pm)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)

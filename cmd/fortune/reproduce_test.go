@@ -31,6 +31,12 @@ func TestTrainingProgressOfRealCheckpoint(t *testing.T) {
 	if err != nil || !pr.Finished() || pr.Step != 2 || pr.Planned != 2 {
 		t.Fatalf("progress %+v, %v; want a finished training checkpoint at step 2 of 2", pr, err)
 	}
+	// What campaigns record of these weights (Settings.WeightsFile.Training).
+	desc := pr.String()
+	if want := "fortune train: 2 of 2 planned steps (1.00 epochs of 8 images, batch 4), lr 0.05, test accuracy "; !strings.HasPrefix(desc, want) ||
+		!strings.HasSuffix(desc, "% on 8 images") {
+		t.Errorf("description %q, want %q…%% on 8 images", desc, want)
+	}
 	m, _ := models.New("lenet5")
 	if got, err := findOrTrain(nil, &common{}, m, dir, profiles["quick"], 1); err != nil || got != out {
 		t.Errorf("findOrTrain = %q, %v; want %s", got, err, out)
@@ -110,6 +116,24 @@ func TestReproduceCommand(t *testing.T) {
 			t.Errorf("trained weights record budget %q, want 20s", meta["train.budget"])
 		}
 		check(t, out, "quick", []string{"lenet5"}, 2, 40)
+		// The results and every report name the weights by content and say how far they were
+		// trained (a budget-limited network is labelled as such wherever its numbers go).
+		for _, proto := range []string{"corrected", "legacy"} {
+			recs, err := campaign.ReadFile(filepath.Join(out, proto, "lenet5.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := recs[0].Settings.WeightsFile
+			if w == nil || len(w.SHA256) != 64 || !strings.HasPrefix(w.Training, "fortune train: ") || !strings.Contains(w.Training, ", budget 20s, test accuracy ") {
+				t.Fatalf("%s results: weights file %+v, want its SHA-256 and a training with budget 20s", proto, w)
+			}
+			for _, f := range []string{"comparison.md", "table1.md", "table2.csv"} {
+				b, err := os.ReadFile(filepath.Join(out, proto, "report", f))
+				if err != nil || !strings.Contains(string(b), w.String()) {
+					t.Errorf("%s report %s does not name the weights (%q): %v", proto, f, w.String(), err)
+				}
+			}
+		}
 	})
 
 	t.Run("paper", func(t *testing.T) {

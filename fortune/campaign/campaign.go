@@ -65,6 +65,11 @@ type Settings struct {
 	Model string `json:"model"`
 	// Weights describes the FP32 weights used (a path or "trained: …").
 	Weights string `json:"weights"`
+	// WeightsFile identifies the weights' file by content and the training it records
+	// (IdentifyWeights); nil when not recorded (weights given as tensors, or a header written
+	// before this field). A resumed run compares it only when both the header and the run
+	// record it, so a changed file under the same path is refused.
+	WeightsFile *WeightsFile `json:"weights_file,omitempty"`
 	// Variants are storage variants (storage.Parse): "8-bit", "P-w", "U-w", and the classic
 	// codes "PAR-w", "SEC-w", "SECDED-w", "TMR-2" (docs/method.md §12).
 	Variants []string `json:"variants"`
@@ -173,12 +178,13 @@ func (s Settings) check() ([]storage.Scheme, error) {
 
 // Diff describes how two settings differ, field by field under the results header's names,
 // e.g. "trials: stored 10, now 20; batch_size: stored 100, now 500" ("" when equal).
+// WeightsFile is compared only when both record it.
 func (s Settings) Diff(o Settings) string {
 	a, b := reflect.ValueOf(s), reflect.ValueOf(o)
 	var out []string
 	for i := range a.NumField() {
 		x, y := a.Field(i).Interface(), b.Field(i).Interface()
-		if reflect.DeepEqual(x, y) {
+		if reflect.DeepEqual(x, y) || (a.Type().Field(i).Name == "WeightsFile" && (s.WeightsFile == nil || o.WeightsFile == nil)) {
 			continue
 		}
 		name, _, _ := strings.Cut(a.Type().Field(i).Tag.Get("json"), ",")

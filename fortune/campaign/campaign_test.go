@@ -3,6 +3,8 @@ package campaign
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -20,6 +22,7 @@ import (
 	"github.com/fortune-go/fortune/fortune/search"
 	"github.com/fortune-go/fortune/fortune/storage"
 	models "github.com/fortune-go/fortune/gomlx_models"
+	"github.com/fortune-go/fortune/gomlx_models/checkpoint"
 	"github.com/fortune-go/fortune/gomlx_models/train"
 )
 
@@ -592,5 +595,85 @@ func TestWorstDrop(t *testing.T) {
 	}
 	if _, err := worstDrop(recs[2:]); err == nil {
 		t.Error("records without a golden: want error")
+	}
+}
+
+// TestWeightsFile: a results header names its weights by content and by the training they
+// record; resuming with a changed file under the same path is refused, and a header or run
+// that does not record the file (older results, weights given as tensors) is not compared.
+func TestWeightsFile(t *testing.T) {
+	su := setup(t)
+	dir := t.TempDir()
+	wpath := filepath.Join(dir, "lenet5.safetensors")
+	meta := map[string]string{"model": "lenet5", "step": "215", "planned_steps": "215", "train.batch_size": "32",
+		"train.examples": "50000", "train.lr": "0.05", "train.budget": "50m0s", "accuracy": "31.5", "accuracy_images": "2000"}
+	if err := checkpoint.Save(wpath, su.Params, meta); err != nil {
+		t.Fatal(err)
+	}
+	w, err := IdentifyWeights(wpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(wpath)
+	if sum := sha256.Sum256(raw); w.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("SHA256 %s, want %x", w.SHA256, sum)
+	}
+	want := "fortune train: 215 of 215 planned steps (0.14 epochs of 50000 images, batch 32), lr 0.05, budget 50m0s, test accuracy 31.50% on 2000 images"
+	if w.Training != want {
+		t.Errorf("Training %q, want %q", w.Training, want)
+	}
+	if got := w.String(); got != "sha256 "+w.SHA256+"; "+want {
+		t.Errorf("String() = %q", got)
+	}
+
+	s := settings()
+	s.GoldenOnly, s.WeightsFile = true, w
+	path := filepath.Join(dir, "lenet5.jsonl")
+	recs, err := Run(context.Background(), su, s, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := recs[0].Settings.WeightsFile; h == nil || *h != *w {
+		t.Fatalf("header records weights %v, want %v", h, w)
+	}
+	// The same path, other bytes (training went on): refused, naming the field.
+	meta["step"], meta["accuracy"] = "214", "30"
+	if err := checkpoint.Save(wpath, su.Params, meta); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := IdentifyWeights(wpath)
+	if err != nil || w2.SHA256 == w.SHA256 {
+		t.Fatalf("changed file: %v, %v; want another SHA-256 than %s", w2, err, w.SHA256)
+	}
+	s2 := s
+	s2.WeightsFile = w2
+	if _, err := Run(context.Background(), su, s2, path); err == nil || !strings.Contains(err.Error(), "weights_file: stored sha256 "+w.SHA256) {
+		t.Errorf("resuming with changed weights: %v, want a refusal naming weights_file", err)
+	}
+	// Not recorded on one side: not compared.
+	s2.WeightsFile = nil
+	if _, err := Run(context.Background(), su, s2, path); err != nil {
+		t.Errorf("resuming without a recorded file: %v", err)
+	}
+	old := settings()
+	old.GoldenOnly = true
+	oldPath := filepath.Join(dir, "old.jsonl")
+	if _, err := Run(context.Background(), su, old, oldPath); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), su, s, oldPath); err != nil {
+		t.Errorf("resuming a header without weights_file: %v", err)
+	}
+
+	// A safetensors file that is not a training checkpoint: hash only.
+	plain := filepath.Join(dir, "plain.safetensors")
+	if err := checkpoint.SaveSafetensors(plain, su.Params, nil); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := IdentifyWeights(plain); err != nil || w.Training != "" || len(w.SHA256) != 64 {
+		t.Errorf("plain safetensors: %+v, %v; want a hash and no training", w, err)
+	}
+	if _, err := IdentifyWeights(filepath.Join(dir, "missing.safetensors")); err == nil || !strings.Contains(err.Error(), "--weights") {
+		t.Errorf("missing file: %v, want an error naming --weights", err)
 	}
 }

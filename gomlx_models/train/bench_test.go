@@ -96,7 +96,7 @@ func benchTrainStep(b *testing.B, be compute.Backend, name string, batch int) {
 }
 
 // BenchmarkTrainStep is training images/s on the pure-Go backend, batch 128 (AlexNet 32), and
-// at the batch sizes a recipe could choose instead (VGG-11 and ResNet-18 64, AlexNet 64).
+// at the batch sizes a recipe could choose instead (VGG-11 and ResNet-18 64, Inception-v3 32, AlexNet 64).
 // Build with GOEXPERIMENT=simd for the backend's AVX2/AVX-512 MatMul; scripts/bench-vs-pytorch.py
 // --train runs it beside PyTorch:
 //
@@ -108,7 +108,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		batch int
 	}{
 		{"lenet5", 128}, {"lenet5_cifar", 128}, {"vgg11", 128}, {"vgg11", 64}, {"resnet18", 128}, {"resnet18", 64},
-		{"inception_v3", 128}, {"alexnet", 32}, {"alexnet", 64},
+		{"inception_v3", 128}, {"inception_v3", 32}, {"alexnet", 32}, {"alexnet", 64},
 	} {
 		b.Run(fmt.Sprintf("%s/batch%d", tc.name, tc.batch), func(b *testing.B) { benchTrainStep(b, be, tc.name, tc.batch) })
 	}

@@ -119,8 +119,10 @@ type Result struct {
 	// TrainLoss and TrainAccuracy (percent) are the mean loss and accuracy over the training
 	// batches of the last completed epoch (0 if none completed).
 	TrainLoss, TrainAccuracy float64
-	// TestAccuracy is the accuracy (percent) on Config.Eval at the last epoch end, or -1.
+	// TestAccuracy is the accuracy (percent) on Config.Eval at the last epoch end, or -1;
+	// TestImages the number of images it was measured on (0 with no measurement).
 	TestAccuracy float64
+	TestImages   int
 	// PlannedSteps is the run's length in steps (Epochs epochs, or what Budget held), and
 	// StepsPerEpoch the steps of one epoch.
 	PlannedSteps, StepsPerEpoch int
@@ -140,6 +142,7 @@ const (
 	metaTrainAcc    = "train_accuracy"
 	metaPlanned     = "planned_steps"
 	metaElapsed     = "elapsed_seconds"
+	metaAccImages   = "accuracy_images" // Images behind checkpoint.MetaAccuracy (absent before it existed).
 	momentumPrefix  = checkpoint.StatePrefix + "momentum."
 	configKeyPrefix = "train."
 )
@@ -618,7 +621,7 @@ func (t *trainer) endEpoch() error {
 		}
 		took := t.now().Sub(start)
 		t.evalTime, t.lastEval, t.evals = t.evalTime+took, took, t.evals+1
-		t.result.TestAccuracy = 100 * float64(right) / float64(total)
+		t.result.TestAccuracy, t.result.TestImages = 100*float64(right)/float64(total), total
 		msg += fmt.Sprintf(", test acc %.2f%% (%d/%d, %s)", t.result.TestAccuracy, right, total, took.Round(time.Millisecond))
 	}
 	t.prog.message("%s", msg)
@@ -700,6 +703,7 @@ func (t *trainer) save() error {
 	}
 	if t.result.TestAccuracy >= 0 {
 		meta[checkpoint.MetaAccuracy] = f(t.result.TestAccuracy)
+		meta[metaAccImages] = strconv.Itoa(t.result.TestImages)
 	}
 	if err := checkpoint.Save(t.cfg.CheckpointPath, p, meta); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -785,6 +789,9 @@ func (t *trainer) resume(path string) error {
 	t.result.TrainLoss, t.result.TrainAccuracy = atof(metaTrainLoss), atof(metaTrainAcc)
 	if _, ok := meta[checkpoint.MetaAccuracy]; ok {
 		t.result.TestAccuracy = atof(checkpoint.MetaAccuracy)
+		if _, ok := meta[metaAccImages]; ok {
+			t.result.TestImages = atoi(metaAccImages)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("resume: %s: bad progress metadata: %w", path, err)

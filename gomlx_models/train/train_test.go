@@ -254,7 +254,7 @@ func TestResumeBitExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want.Steps != 2*perEpoch || want.Stopped || want.Resumed {
+	if want.Steps != 2*perEpoch || want.Stopped || want.Resumed || want.TestImages != testSet.Len() {
 		t.Fatalf("straight run: %+v", want)
 	}
 
@@ -275,7 +275,8 @@ func TestResumeBitExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !got.Resumed || got.Steps != want.Steps || got.TrainLoss != want.TrainLoss || got.TestAccuracy != want.TestAccuracy {
+		if !got.Resumed || got.Steps != want.Steps || got.TrainLoss != want.TrainLoss || got.TestAccuracy != want.TestAccuracy ||
+			got.TestImages != want.TestImages {
 			t.Errorf("stop at %d: resumed %+v, straight %+v", stopAt, got, want)
 		}
 		sameState(t, straight.CheckpointPath, path)
