@@ -240,11 +240,24 @@ func RunsMarkdown(runs []PaperRun) string {
 			}
 		}
 		tab = append(tab, []string{r.Network, r.Protocol, fmt.Sprintf("[%s](../%s/README.md)", r.Folder, r.Folder),
-			s.Eval, fp32, fmt.Sprintf("%d × %d × %s", len(s.Variants), len(s.BERs), trials), strings.Join(bers, ", "), fault,
-			code, backend, started})
+			weightsCell(s.WeightsFile), s.Eval, fp32, fmt.Sprintf("%d × %d × %s", len(s.Variants), len(s.BERs), trials),
+			strings.Join(bers, ", "), fault, code, backend, started})
 	}
-	return Table([]string{"network", "protocol", "folder", "evaluated on", "FP32 accuracy", "variants × BERs × trials",
+	return Table([]string{"network", "protocol", "folder", "weights", "evaluated on", "FP32 accuracy", "variants × BERs × trials",
 		"BERs", "fault model", "code", "backend", "started"}, tab)
+}
+
+// weightsCell describes a run's weights file: its hash's first 8 digits and the training it
+// records ("`13e45807…`, fortune train: 210 of 210 planned steps …"); results written before
+// files recorded them point to their folder's README, which gives both.
+func weightsCell(w *campaign.WeightsFile) string {
+	switch {
+	case w == nil:
+		return "in the folder's README"
+	case w.Training == "":
+		return fmt.Sprintf("`%s…`", w.SHA256[:min(8, len(w.SHA256))])
+	}
+	return fmt.Sprintf("`%s…`, %s", w.SHA256[:min(8, len(w.SHA256))], w.Training)
 }
 
 // mark is ✓ when the paper's value lies in our interval, ✗ when not, nothing when unknown.

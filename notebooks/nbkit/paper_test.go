@@ -89,6 +89,16 @@ func TestPaperRuns(t *testing.T) {
 	if p := Protocols(runs); strings.Join(p, ",") != "corrected,legacy" {
 		t.Errorf("protocols %v", p)
 	}
+	// The runs table names each run's weights: by the file's record, else by the folder's README.
+	runs[0].Settings.WeightsFile = &campaign.WeightsFile{SHA256: "13e45807" + strings.Repeat("0", 56), Training: "fortune train: 210 of 210 planned steps"}
+	md := RunsMarkdown(runs)
+	runs[0].Settings.WeightsFile = nil
+	for _, w := range []string{"| vgg11 | corrected | [results/2026-12-04-cpu-paper](../results/2026-12-04-cpu-paper/README.md) | `13e45807…`, fortune train: 210 of 210 planned steps | test, first 1000 images |",
+		"| vgg11 | legacy | [results/2026-12-04-cpu-paper](../results/2026-12-04-cpu-paper/README.md) | in the folder's README | test, first 1000 images |"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("runs table lacks %q:\n%s", w, md)
+		}
+	}
 
 	// Table II: the paper's VGG11 8-bit at 3e-4 (74.52) is outside our legacy interval around 31 pp.
 	t2 := TableIIMarkdown(runs)
