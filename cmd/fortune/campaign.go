@@ -159,6 +159,9 @@ func runOneCampaign(setup campaign.Setup, s campaign.Settings, out string) (stri
 	path := filepath.Join(out, name+".jsonl")
 	fmt.Fprintf(os.Stderr, "campaign %s: %d variants × %d BERs × %d trials on %d images (%s); results in %s\n",
 		name, len(s.Variants), len(s.BERs), s.Trials, setup.Eval.Len(), s.Eval, path)
+	if s.WeightsFile != nil {
+		fmt.Fprintf(os.Stderr, "weights %s: %s\n", s.Weights, s.WeightsFile)
+	}
 	if _, err := campaign.Run(ctx, setup, s, path); err != nil {
 		return path, fmt.Errorf("campaign %s (finished trials are kept in %s; run again to resume): %w", name, path, err)
 	}

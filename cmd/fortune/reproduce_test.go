@@ -127,6 +127,9 @@ func TestReproduceCommand(t *testing.T) {
 			if w == nil || len(w.SHA256) != 64 || !strings.HasPrefix(w.Training, "fortune train: ") || !strings.Contains(w.Training, ", budget 20s, test accuracy ") {
 				t.Fatalf("%s results: weights file %+v, want its SHA-256 and a training with budget 20s", proto, w)
 			}
+			if want := "weights " + recs[0].Settings.Weights + ": " + w.String(); !strings.Contains(log, want) {
+				t.Errorf("output does not say %q:\n%s", want, log)
+			}
 			for _, f := range []string{"comparison.md", "table1.md", "table2.csv"} {
 				b, err := os.ReadFile(filepath.Join(out, proto, "report", f))
 				if err != nil || !strings.Contains(string(b), w.String()) {

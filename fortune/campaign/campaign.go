@@ -180,11 +180,14 @@ func (s Settings) check() ([]storage.Scheme, error) {
 // e.g. "trials: stored 10, now 20; batch_size: stored 100, now 500" ("" when equal).
 // WeightsFile is compared only when both record it.
 func (s Settings) Diff(o Settings) string {
+	if s.WeightsFile == nil || o.WeightsFile == nil { // Copies: the callers' settings keep theirs.
+		s.WeightsFile, o.WeightsFile = nil, nil
+	}
 	a, b := reflect.ValueOf(s), reflect.ValueOf(o)
 	var out []string
 	for i := range a.NumField() {
 		x, y := a.Field(i).Interface(), b.Field(i).Interface()
-		if reflect.DeepEqual(x, y) || (a.Type().Field(i).Name == "WeightsFile" && (s.WeightsFile == nil || o.WeightsFile == nil)) {
+		if reflect.DeepEqual(x, y) {
 			continue
 		}
 		name, _, _ := strings.Cut(a.Type().Field(i).Tag.Get("json"), ",")
