@@ -187,8 +187,13 @@ func MemoryTimeClaim(runs []PaperRun) string {
 	memory := func(rowOf func(string) (report.Row, bool)) string {
 		p3, ok1 := rowOf("P-3")
 		b8, ok2 := rowOf("8-bit")
-		if !ok1 || !ok2 {
+		switch {
+		case !ok1 && !ok2:
 			return "– (no P-3 or 8-bit row)"
+		case !ok1:
+			return "– (no P-3 row)"
+		case !ok2:
+			return "– (no 8-bit row)"
 		}
 		return change(float64(p3.MemoryBits), float64(b8.MemoryBits))
 	}
