@@ -53,12 +53,14 @@ func ReadStatus(path string) (Status, error) {
 			}
 		}
 	}
-	// Batch and examples describe the run; they are optional for reading the status.
-	if b, err := strconv.Atoi(meta[configKeyPrefix+"batch_size"]); err == nil && b > 0 {
-		pr.Batch = b
+	// Batch and examples describe the run (optional for the status) and give Planned below.
+	batch, eb := strconv.Atoi(meta[configKeyPrefix+"batch_size"])
+	examples, ee := strconv.Atoi(meta[configKeyPrefix+"examples"])
+	if eb == nil && batch > 0 {
+		pr.Batch = batch
 	}
-	if n, err := strconv.Atoi(meta[configKeyPrefix+"examples"]); err == nil && n > 0 {
-		pr.Examples = n
+	if ee == nil && examples > 0 {
+		pr.Examples = examples
 	}
 	if pr.Step, err = strconv.Atoi(v); err != nil || pr.Step < 0 {
 		return Status{}, fmt.Errorf("%s: training step %q is not a count", path, v)
@@ -71,9 +73,7 @@ func ReadStatus(path string) (Status, error) {
 		return pr, nil
 	}
 	epochs, e1 := strconv.Atoi(meta[configKeyPrefix+"epochs"])
-	batch, e2 := strconv.Atoi(meta[configKeyPrefix+"batch_size"])
-	examples, e3 := strconv.Atoi(meta[configKeyPrefix+"examples"])
-	if e1 == nil && e2 == nil && e3 == nil && epochs > 0 && batch > 0 && examples >= 0 {
+	if e1 == nil && eb == nil && ee == nil && epochs > 0 && batch > 0 && examples >= 0 {
 		pr.Planned, pr.Known = epochs*(examples/batch), true
 	}
 	return pr, nil

@@ -251,13 +251,14 @@ func RunsMarkdown(runs []PaperRun) string {
 // records ("`13e45807…`, fortune train: 210 of 210 planned steps …"); results written before
 // files recorded them point to their folder's README, which gives both.
 func weightsCell(w *campaign.WeightsFile) string {
-	switch {
-	case w == nil:
+	if w == nil {
 		return "in the folder's README"
-	case w.Training == "":
-		return fmt.Sprintf("`%s…`", w.SHA256[:min(8, len(w.SHA256))])
 	}
-	return fmt.Sprintf("`%s…`, %s", w.SHA256[:min(8, len(w.SHA256))], w.Training)
+	cell := fmt.Sprintf("`%s…`", w.SHA256[:min(8, len(w.SHA256))])
+	if w.Training != "" {
+		cell += ", " + w.Training
+	}
+	return cell
 }
 
 // mark is ✓ when the paper's value lies in our interval, ✗ when not, nothing when unknown.
