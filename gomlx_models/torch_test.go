@@ -171,3 +171,26 @@ func TestBenchTorchMatMul(t *testing.T) {
 		t.Fatalf("bench_torch.py --matmul: rate %q is not a positive number", m[1])
 	}
 }
+
+// TestBenchVsPyTorchScript runs scripts/bench-vs-pytorch.py --train for one round on LeNet-5 and
+// AlexNet (two batch sizes, so two Go benchmark runs): it must finish, which it does only when
+// both sides ran each network at one batch size (it once set Go's Inception-v3 steps of 32 beside
+// PyTorch's of 128, since BenchmarkTrainStep runs both), and its summary must name the batches
+// of bench_torch.py --train and give each network's ratios.
+func TestBenchVsPyTorchScript(t *testing.T) {
+	requireTorch(t)
+	out, err := exec.Command(torchtest.Python, filepath.Join("..", "scripts", "bench-vs-pytorch.py"), "--train",
+		"--rounds", "1", "--go-iters", "1", "--torch-iters", "1", "lenet5", "alexnet").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench-vs-pytorch.py --train: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "(training, batch lenet5 128, alexnet 32; 2 threads)") {
+		t.Errorf("bench-vs-pytorch.py --train: no summary for batches lenet5 128, alexnet 32:\n%s", out)
+	}
+	for _, net := range []string{"lenet5", "alexnet"} {
+		re := regexp.MustCompile(`(?m)^` + net + `\s+[\d.]+\s+[\d.]+\s+[\d.]+x$`)
+		if n := len(re.FindAll(out, -1)); n != 2 {
+			t.Errorf("bench-vs-pytorch.py --train: %d summary rows for %s, want 2 (images/s, CPU seconds):\n%s", n, net, out)
+		}
+	}
+}

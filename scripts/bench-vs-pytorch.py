@@ -37,31 +37,43 @@ PYTHON = "/usr/bin/python3"  # Debian's, where python3-torch is installed.
 
 
 def measure(cmd, pattern, env=None):
-    """Runs cmd and returns {network: (images/s, CPU seconds per batch)} from the output lines
-    matching pattern (named groups: net, ips, cpu)."""
+    """Runs cmd and returns {network: (images/s, CPU seconds per batch, batch)} from the output
+    lines matching pattern (named groups: net, ips, cpu, batch)."""
     res = {}
     for line in run(cmd, env).splitlines():
         m = re.match(pattern, line)
         if m:
-            res[m.group("net")] = (float(m.group("ips")), float(m.group("cpu")))
+            res[m.group("net")] = (float(m.group("ips")), float(m.group("cpu")), int(m.group("batch")))
     return res
+
+
+# Each network's training batch, the one bench_torch.py --train uses (its TRAIN_BATCH):
+# BenchmarkTrainStep also runs other sizes (AlexNet 64, Inception-v3 32, ...), which must not be
+# set beside PyTorch's.
+TRAIN_BATCH = {"alexnet": 32}
 
 
 def go_bench(nets, iters, train):
     pkg, bench = ("./gomlx_models/train", "TrainStep") if train else ("./gomlx_models/", "Inference")
-    # Training: AlexNet at batch 32 only (the benchmark also has 64), the others at 128.
-    sizes = "batch(128|32)$" if train else ""
-    return measure(["go", "test", pkg, "-run", "^$", "-bench",
-                    bench + "/(" + "|".join(nets) + ")/" + sizes, "-benchtime", f"{iters}x", "-count", "1"],
-                   r"Benchmark" + bench +
-                   r"/(?P<net>\w+)/batch\d+\S*\s.*?(?P<cpu>[\d.]+) cpu-s/op\s+(?P<ips>[\d.]+) images/s",
-                   env=dict(os.environ, GOEXPERIMENT="simd"))
+    pattern = (r"Benchmark" + bench + r"/(?P<net>\w+)/batch(?P<batch>\d+)\S*\s.*?(?P<cpu>[\d.]+) cpu-s/op"
+               r"\s+(?P<ips>[\d.]+) images/s")
+    env = dict(os.environ, GOEXPERIMENT="simd")
+    if not train:  # BenchmarkInference has one batch size per network.
+        return measure(["go", "test", pkg, "-run", "^$", "-bench", bench + "/(" + "|".join(nets) + ")/",
+                        "-benchtime", f"{iters}x", "-count", "1"], pattern, env)
+    res = {}
+    for batch in sorted({TRAIN_BATCH.get(n, 128) for n in nets}):
+        group = [n for n in nets if TRAIN_BATCH.get(n, 128) == batch]
+        res.update(measure(["go", "test", pkg, "-run", "^$", "-bench",
+                            f"{bench}/({'|'.join(group)})/batch{batch}$",
+                            "-benchtime", f"{iters}x", "-count", "1"], pattern, env))
+    return res
 
 
 def torch_bench(nets, iters, mkldnn, train):
     return measure([PYTHON, TORCH, "--iters", str(iters)] + ([] if mkldnn else ["--no-mkldnn"]) +
                    (["--train"] if train else []) + nets,
-                   r"(?P<net>\w+)\s+batch\s+\d+:\s+(?P<ips>[\d.]+) images/s .*?(?P<cpu>[\d.]+) cpu-s/batch")
+                   r"(?P<net>\w+)\s+batch\s+(?P<batch>\d+):\s+(?P<ips>[\d.]+) images/s .*?(?P<cpu>[\d.]+) cpu-s/batch")
 
 
 def run(cmd, env=None):
@@ -93,6 +105,17 @@ def matmul_bench(iters):
     return res
 
 
+def check_batches(nets, measured):
+    """Exits unless every side measured every network, all at one batch size."""
+    for n in nets:
+        got = {side: res[n][2] for side, res in measured.items() if n in res}
+        if len(got) != len(measured):
+            sys.exit(f"{n}: no measurement from " + ", ".join(k for k in measured if k not in got))
+        if len(set(got.values())) != 1:
+            sys.exit(f"{n}: the sides ran different batch sizes: " +
+                     ", ".join(f"{k} {b}" for k, b in got.items()))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
@@ -114,12 +137,14 @@ def main():
         cols["torch"].append(torch_bench(args.nets, args.torch_iters, True, args.train))
         if args.no_mkldnn:
             cols["torch-no-mkldnn"].append(torch_bench(args.nets, args.torch_iters, False, args.train))
+        check_batches(args.nets, {k: v[-1] for k, v in cols.items()})
         print(f"round {r + 1} (images/s): " + "; ".join(
             f"{k} " + ", ".join(f"{n} {v[-1][n][0]:.1f}" for n in args.nets)
             for k, v in cols.items()), flush=True)
-    for what, idx, better in (("images/s", 0, "go/"), ("CPU seconds per batch", 1, "")):
-        batches = "training, batch 128, AlexNet 32" if args.train else "inference, batch 100, AlexNet 20"
-        print(f"\nmedian {what} over {args.rounds} rounds ({batches}; 2 threads):")
+    for what, idx in (("images/s", 0), ("CPU seconds per batch", 1)):
+        batches = ", ".join(f"{n} {cols['go'][0][n][2]}" for n in args.nets)
+        print(f"\nmedian {what} over {args.rounds} rounds ({'training' if args.train else 'inference'}, "
+              f"batch {batches}; 2 threads):")
         # A ratio above 1 favours Go: images/s go/other, CPU seconds other/go.
         print(f"{'network':14s}" + "".join(f"{k:>17s}" for k in cols) + "".join(
             f"{'go vs ' + k:>22s}" for k in cols if k != "go"))
