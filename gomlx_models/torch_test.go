@@ -194,3 +194,38 @@ func TestBenchVsPyTorchScript(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchVsPyTorchBatchCheck calls the script's check_batches directly: measurements of one
+// network at two batch sizes, or missing from one side, must stop the script with a message
+// naming them; matching ones pass.
+func TestBenchVsPyTorchBatchCheck(t *testing.T) {
+	requireTorch(t)
+	const load = `import importlib.util, sys
+spec = importlib.util.spec_from_file_location("bench", sys.argv[1])
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+`
+	script := filepath.Join("..", "scripts", "bench-vs-pytorch.py")
+	for _, tc := range []struct {
+		name, call, wantErr string
+	}{
+		{"same batch", `bench.check_batches(["vgg11"], {"go": {"vgg11": (1.0, 1.0, 128)}, "torch": {"vgg11": (2.0, 1.0, 128)}})`, ""},
+		{"different batches", `bench.check_batches(["inception_v3"], {"go": {"inception_v3": (2.6, 25.0, 32)}, "torch": {"inception_v3": (5.7, 41.0, 128)}})`,
+			"inception_v3: the sides ran different batch sizes: go 32, torch 128"},
+		{"missing side", `bench.check_batches(["alexnet"], {"go": {}, "torch": {"alexnet": (1.0, 1.0, 32)}})`,
+			"alexnet: no measurement from go"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := exec.Command(torchtest.Python, "-c", load+tc.call, script).CombinedOutput()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("check_batches: %v\n%s", err, out)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(string(out), tc.wantErr) {
+				t.Fatalf("check_batches: err %v, output %q; want a failure saying %q", err, out, tc.wantErr)
+			}
+		})
+	}
+}
