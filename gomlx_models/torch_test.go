@@ -21,6 +21,9 @@ import (
 
 func requireTorch(t *testing.T) { torchtest.Require(t) }
 
+// benchVsPyTorch is the script that sets the Go benchmarks beside PyTorch's.
+var benchVsPyTorch = filepath.Join("..", "scripts", "bench-vs-pytorch.py")
+
 func readSafetensors(t testing.TB, path string) (map[string]*tensors.Tensor, []string) {
 	return torchtest.ReadSafetensors(t, path)
 }
@@ -179,7 +182,7 @@ func TestBenchTorchMatMul(t *testing.T) {
 // of bench_torch.py --train and give each network's ratios.
 func TestBenchVsPyTorchScript(t *testing.T) {
 	requireTorch(t)
-	out, err := exec.Command(torchtest.Python, filepath.Join("..", "scripts", "bench-vs-pytorch.py"), "--train",
+	out, err := exec.Command(torchtest.Python, benchVsPyTorch, "--train",
 		"--rounds", "1", "--go-iters", "1", "--torch-iters", "1", "lenet5", "alexnet").CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench-vs-pytorch.py --train: %v\n%s", err, out)
@@ -205,7 +208,6 @@ spec = importlib.util.spec_from_file_location("bench", sys.argv[1])
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
 `
-	script := filepath.Join("..", "scripts", "bench-vs-pytorch.py")
 	for _, tc := range []struct {
 		name, call, wantErr string
 	}{
@@ -216,7 +218,7 @@ spec.loader.exec_module(bench)
 			"alexnet: no measurement from go"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := exec.Command(torchtest.Python, "-c", load+tc.call, script).CombinedOutput()
+			out, err := exec.Command(torchtest.Python, "-c", load+tc.call, benchVsPyTorch).CombinedOutput()
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("check_batches: %v\n%s", err, out)

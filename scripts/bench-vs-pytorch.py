@@ -57,16 +57,15 @@ def go_bench(nets, iters, train):
     pkg, bench = ("./gomlx_models/train", "TrainStep") if train else ("./gomlx_models/", "Inference")
     pattern = (r"Benchmark" + bench + r"/(?P<net>\w+)/batch(?P<batch>\d+)\S*\s.*?(?P<cpu>[\d.]+) cpu-s/op"
                r"\s+(?P<ips>[\d.]+) images/s")
-    env = dict(os.environ, GOEXPERIMENT="simd")
-    if not train:  # BenchmarkInference has one batch size per network.
-        return measure(["go", "test", pkg, "-run", "^$", "-bench", bench + "/(" + "|".join(nets) + ")/",
-                        "-benchtime", f"{iters}x", "-count", "1"], pattern, env)
+    # One go test per training batch size; BenchmarkInference has one size per network (None).
+    groups = {}
+    for n in nets:
+        groups.setdefault(TRAIN_BATCH.get(n, 128) if train else None, []).append(n)
     res = {}
-    for batch in sorted({TRAIN_BATCH.get(n, 128) for n in nets}):
-        group = [n for n in nets if TRAIN_BATCH.get(n, 128) == batch]
+    for batch, group in groups.items():
         res.update(measure(["go", "test", pkg, "-run", "^$", "-bench",
-                            f"{bench}/({'|'.join(group)})/batch{batch}$",
-                            "-benchtime", f"{iters}x", "-count", "1"], pattern, env))
+                            f"{bench}/({'|'.join(group)})/" + (f"batch{batch}$" if batch else ""),
+                            "-benchtime", f"{iters}x", "-count", "1"], pattern, dict(os.environ, GOEXPERIMENT="simd")))
     return res
 
 
